@@ -1,0 +1,1 @@
+"""Models and the federated-learning engine: clustered FL (IFCA), FedAvg, centralized, decentralized."""
