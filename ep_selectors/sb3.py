@@ -1,0 +1,81 @@
+"""A trained stable-baselines3 policy as an EP selector.
+
+The policy was trained through :class:`mimo_env.wrappers.ScoreToSubsetWrapper`: its action is a score vector
+``[N]`` in [-1, 1] and the played subset is the top-S of it (:func:`mimo_env.spaces.top_s_mask`, the same rule).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+from stable_baselines3 import A2C, PPO, SAC, TD3
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from mimo_env.spaces import check_budget, top_s_mask
+
+#: The algorithms :meth:`SB3Selector.load` knows, by name.
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"PPO": PPO, "A2C": A2C, "SAC": SAC, "TD3": TD3}
+
+
+class SB3Selector:
+    """Wraps any stable-baselines3 model whose action space is ``Box(-1, 1, (N,))`` scores.
+
+    Args:
+        model: a trained SB3 model (PPO, A2C, SAC, TD3, ...).
+        budget: S, the EPs played per round (1 <= S <= N).
+        deterministic: use the policy's deterministic action (mean) rather than a sample.
+    """
+
+    def __init__(self, model: BaseAlgorithm, budget: int, deterministic: bool = True) -> None:
+        action_space = model.action_space
+        if not isinstance(action_space, spaces.Box) or len(action_space.shape) != 1:
+            raise ValueError(f"model must act in a 1-D Box of EP scores, got action space {action_space}")
+        self.model = model
+        self.num_eps, self.budget = check_budget(action_space.shape[0], budget)
+        self.deterministic = bool(deterministic)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        budget: int,
+        algo: str = "PPO",
+        deterministic: bool = True,
+        device: str = "cpu",
+    ) -> SB3Selector:
+        """Load a model saved by ``model.save(path)`` (e.g. by ``examples/train_sb3_selector.py``).
+
+        Args:
+            path: the ``.zip`` file (SB3 adds the suffix when it is missing).
+            budget: S, as in training.
+            algo: one of ``ALGORITHMS`` ("PPO", "A2C", "SAC", "TD3").
+            deterministic: see the class.
+            device: where the policy runs (SB3 policies are cheap; the CPU is the default).
+        """
+        if algo not in ALGORITHMS:
+            raise ValueError(f"algo must be one of {sorted(ALGORITHMS)}, got {algo!r}")
+        file = Path(path)
+        if not file.exists() and not file.with_suffix(".zip").exists():
+            raise ValueError(f"path {str(path)!r} does not exist")
+        return cls(ALGORITHMS[algo].load(str(file), device=device), budget, deterministic=deterministic)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Seed SB3's generators for stochastic actions (``deterministic=False``); a no-op otherwise."""
+        if seed is not None and not self.deterministic:
+            self.model.set_random_seed(seed)
+
+    def select(self, observation: NDArray[Any]) -> NDArray[np.bool_]:
+        """The top-S EPs of the policy's scores for ``observation`` (the env's contexts ``[N, d]``).
+
+        Returns:
+            mask : [N] bool with exactly S True.
+        """
+        scores, _ = self.model.predict(np.asarray(observation, dtype=np.float32), deterministic=self.deterministic)
+        return top_s_mask(np.asarray(scores).reshape(self.num_eps), self.budget)
+
+    def update(self, observation: NDArray[Any], mask: NDArray[np.bool_], reward: float) -> None:
+        """A trained policy stays fixed while it selects: nothing to learn here (train it with SB3 instead)."""

@@ -1,0 +1,118 @@
+"""Linear Thompson sampling over EP contexts: the paper's CMAB selector, eq. (16).
+
+Model: the global reward is linear in the context of each selected EP, ``r ~ omega^T x``. Every selected EP's
+context row ``x : [d]`` of a round is one regression row paired with that round's global reward ``r``. With the
+history stacked as ``X : [m, d]`` and ``r : [m]``,
+
+    V = X^T X + lambda I,        mu = V^{-1} X^T r,        omega ~ N(mu, epsilon^2 V^{-1}),
+
+and the selector plays the S EPs with the highest scores ``omega^T x_n``. ``V^{-1}`` is kept up to date with the
+Sherman-Morrison rank-one formula ``(A + x x^T)^{-1} = A^{-1} - A^{-1} x x^T A^{-1} / (1 + x^T A^{-1} x)`` and
+``b = X^T r`` is accumulated, so neither ``X`` nor ``r`` is stored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ep_selectors.base import check_observation, check_positive_int
+from mimo_env.spaces import check_budget, top_s_mask, validate_subset_mask
+
+#: Default ridge regularisation lambda (see the sweep in ``benchmarks/sweep_thompson.py`` and the README).
+DEFAULT_REGULARIZATION = 1.0
+#: Default exploration scale epsilon (same evidence).
+DEFAULT_EXPLORATION = 0.1
+
+
+def _positive_float(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+class ThompsonSelector:
+    """Linear Thompson sampling with a Gaussian posterior, eq. (16).
+
+    Args:
+        num_eps: N.
+        context_dim: d, the context length (``2 + C`` for the environment's contexts).
+        budget: S, EPs selected per round (1 <= S <= N).
+        regularization: lambda > 0, the ridge prior ``V_0 = lambda I``.
+        exploration: epsilon > 0, the scale of the posterior covariance ``epsilon^2 V^{-1}``.
+        seed: seed of its own ``np.random.Generator`` (also settable by :meth:`reset`).
+    """
+
+    def __init__(
+        self,
+        num_eps: int,
+        context_dim: int,
+        budget: int,
+        regularization: float = DEFAULT_REGULARIZATION,
+        exploration: float = DEFAULT_EXPLORATION,
+        seed: int | None = None,
+    ) -> None:
+        self.num_eps, self.budget = check_budget(num_eps, budget)
+        self.context_dim = check_positive_int("context_dim", context_dim)
+        self.regularization = _positive_float("regularization", regularization)
+        self.exploration = _positive_float("exploration", exploration)
+        self.reset(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Back to the prior (``V = lambda I``, ``b = 0``) with a generator seeded by ``seed``."""
+        self._rng = np.random.default_rng(seed)
+        self._v_inv = np.eye(self.context_dim) / self.regularization
+        self._b = np.zeros(self.context_dim)
+        self.num_rows = 0
+
+    @property
+    def posterior_mean(self) -> NDArray[np.float64]:
+        """mu = V^{-1} X^T r : [d] float64, the ridge-regression solution of the history."""
+        return self._v_inv @ self._b
+
+    @property
+    def posterior_covariance(self) -> NDArray[np.float64]:
+        """epsilon^2 V^{-1} : [d, d] float64."""
+        return self.exploration**2 * self._v_inv
+
+    def sample_weights(self) -> NDArray[np.float64]:
+        """One draw ``omega ~ N(mu, epsilon^2 V^{-1}) : [d]``, as ``mu + epsilon L z`` with ``L L^T = V^{-1}``."""
+        chol = np.linalg.cholesky(self._v_inv)
+        z = self._rng.standard_normal(self.context_dim)
+        return self.posterior_mean + self.exploration * (chol @ z)
+
+    def select(self, observation: NDArray[Any]) -> NDArray[np.bool_]:
+        """The S EPs with the highest sampled scores ``omega^T x_n``.
+
+        Args:
+            observation: x : [N, d] contexts.
+
+        Returns:
+            mask : [N] bool with exactly S True (ties to the lower EP index).
+        """
+        x = check_observation(observation, self.num_eps, self.context_dim)
+        return top_s_mask(x @ self.sample_weights(), self.budget)
+
+    def update(self, observation: NDArray[Any], mask: NDArray[np.bool_], reward: float) -> None:
+        """Add one regression row ``(x_n, reward)`` per selected EP n.
+
+        Args:
+            observation: x : [N, d], the contexts the mask was chosen from.
+            mask: [N] bool, the EPs played (1 to S of them).
+            reward: the global reward observed after the round.
+        """
+        x = check_observation(observation, self.num_eps, self.context_dim)
+        selected = validate_subset_mask(mask, self.num_eps, self.budget)
+        if isinstance(reward, bool) or not isinstance(reward, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(reward):
+            raise ValueError(f"reward must be a finite number, got {reward!r}")
+        for row in x[selected]:
+            v_row = self._v_inv @ row
+            self._v_inv -= np.outer(v_row, v_row) / (1.0 + row @ v_row)
+            self._v_inv = 0.5 * (self._v_inv + self._v_inv.T)
+            self._b += float(reward) * row
+            self.num_rows += 1
