@@ -71,10 +71,17 @@ class SB3Selector:
     def select(self, observation: NDArray[Any]) -> NDArray[np.bool_]:
         """The top-S EPs of the policy's scores for ``observation`` (the env's contexts ``[N, d]``).
 
+        The observation is reshaped to the model's observation space, so a policy trained on flattened contexts
+        (``gymnasium.wrappers.FlattenObservation``) works too.
+
         Returns:
             mask : [N] bool with exactly S True.
         """
-        scores, _ = self.model.predict(np.asarray(observation, dtype=np.float32), deterministic=self.deterministic)
+        shape = self.model.observation_space.shape
+        x = np.asarray(observation, dtype=np.float32)
+        if shape is None or x.size != int(np.prod(shape)):
+            raise ValueError(f"observation of shape {x.shape} does not fit the model's observation space {shape}")
+        scores, _ = self.model.predict(x.reshape(shape), deterministic=self.deterministic)
         return top_s_mask(np.asarray(scores).reshape(self.num_eps), self.budget)
 
     def update(self, observation: NDArray[Any], mask: NDArray[np.bool_], reward: float) -> None:
