@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ep_selectors.sb3 import ALGORITHMS as SB3_ALGORITHMS
+from fl_agents.algorithms.base import resolve_device
 from fl_agents.config import FLConfig
 from mimo_env.config import PRESETS
 
@@ -69,14 +71,17 @@ class BenchmarkSettings:
             ``preset(preset, sigma2=s)``, so the preset's noisy-label schedule applies at every sigma2.
         sigma2s: CSI-noise variances (normalised units), finite and >= 0, no duplicates.
         seeds: number of seeds; run ``i`` uses data seed and training seed ``i`` for ``i`` in ``range(seeds)``.
-        rounds: global rounds per run (round 1 trains all EPs for every method).
+        rounds: global rounds per run, round 1 included (>= 2; round 1 trains all EPs for every method).
         methods: a subset of :data:`METHODS`, without duplicates.
         model: FL model name (``fl_agents.models.MODEL_NAMES``).
         width: the model's width (None: the model's default).
         objective: training objective (``fl_agents.config.OBJECTIVES``: the paper's ``"mse"``, SE-aware ``"se"``).
         ep_budget: S, the EPs a clustered method selects per round after round 1.
         device: training device (``"auto"``, ``"cpu"``, ``"cuda"``...); not part of the identity.
+        cache_dir: on-disk dataset cache folder (``mimo_env.dataset.build_federation``), or None; not part of
+            the identity.
         sb3_model: path of a trained stable-baselines3 model; required by, and only used by, ``clustered-sb3``.
+        sb3_algo: its algorithm (``"PPO"``, ``"A2C"``, ``"SAC"``, ``"TD3"``).
         sb3_model_sha256: SHA-256 of that file when the settings were made (set by the constructor), so that a
             retrained model is a different experiment even at the same path.
     """
@@ -91,7 +96,9 @@ class BenchmarkSettings:
     objective: str = "mse"
     ep_budget: int = 3
     device: str = "auto"
+    cache_dir: str | None = None
     sb3_model: str | None = None
+    sb3_algo: str = "PPO"
     sb3_model_sha256: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -107,10 +114,13 @@ class BenchmarkSettings:
         object.__setattr__(self, "sigma2s", tuple(float(s) for s in self.sigma2s))
         if len(set(self.sigma2s)) != len(self.sigma2s):
             raise ValueError(f"sigma2s must not repeat a value, got {self.sigma2s!r}")
-        for name in ("seeds", "rounds", "ep_budget"):
+        for name in ("seeds", "ep_budget"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not _is_int(self.rounds) or self.rounds < 2:
+            raise ValueError(f"rounds must be an integer >= 2 (round 1, with all EPs, is included), "
+                             f"got {self.rounds!r}")
         num_eps = PRESETS[self.preset].num_eps
         if self.ep_budget > num_eps:
             raise ValueError(f"ep_budget must be at most the preset's {num_eps} EPs, got {self.ep_budget!r}")
@@ -131,8 +141,11 @@ class BenchmarkSettings:
                                  f"methods {list(self.methods)}")
             object.__setattr__(self, "sb3_model_sha256", file_sha256(self.sb3_model))
         self.fl_config()  # validates model, width and objective
-        if not isinstance(self.device, str) or not self.device:
-            raise ValueError(f"device must be a non-empty device name, got {self.device!r}")
+        resolve_device(self.device)  # validates the device name and CUDA availability
+        if self.sb3_algo not in SB3_ALGORITHMS:
+            raise ValueError(f"sb3_algo must be one of {sorted(SB3_ALGORITHMS)}, got {self.sb3_algo!r}")
+        if self.cache_dir is not None and not isinstance(self.cache_dir, str):
+            raise ValueError(f"cache_dir must be None or a path string, got {self.cache_dir!r}")
 
     def fl_config(self) -> FLConfig:
         """The federated-learning hyperparameters of every run (the paper's, with this model and objective)."""
@@ -150,8 +163,9 @@ class BenchmarkSettings:
     def identity(self) -> dict[str, Any]:
         """What makes two runs of the same ``(method, sigma2, seed)`` the same experiment (JSON-ready).
 
-        The method list, sigma2 list, number of seeds and the device are left out: they choose which runs exist,
-        not what a run means, so a later invocation may add methods, CSI conditions or seeds to a directory.
+        The method list, sigma2 list, number of seeds, the device and the dataset cache are left out: they choose
+        which runs exist or where they run, not what a run means, so a later invocation may add methods, CSI
+        conditions or seeds to a directory.
         """
         return {
             "format": FORMAT_VERSION,
@@ -160,6 +174,7 @@ class BenchmarkSettings:
             "fl_config": dataclasses.asdict(self.fl_config()),
             "ep_budget": self.ep_budget,
             "sb3_model_sha256": self.sb3_model_sha256,
+            "sb3_algo": self.sb3_algo if self.sb3_model is not None else None,
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,122 @@
+"""A non-selecting baseline (centralized, decentralized, FedAvg) behind the env's ``reset``/``step``/``info`` API.
+
+The baselines train every EP in every round, so they have no decision to learn; wrapping them in the same
+episode interface as ``MIMOClusteredFL-v0`` lets the benchmark record every method from the same ``info`` keys and
+lets :class:`mimo_env.wrappers.TensorBoardLogger` log a baseline under exactly the tags it logs clustered FL with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from fl_agents import FLConfig, make_algorithm
+from fl_agents.api import Evaluation, RoundReport
+from mimo_env.config import ScenarioConfig
+from mimo_env.env import cached_federation
+from mimo_env.federation import Federation
+
+BASELINE_ALGORITHMS = {"centralized": "centralized", "decentralized": "decentralized", "fedavg": "fedavg"}
+"""Benchmark method name -> ``fl_agents.make_algorithm`` name."""
+
+
+class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
+    """One baseline trained for ``max_rounds`` rounds with all N EPs in every round (the paper's Section IV).
+
+    ``reset(seed)`` builds the algorithm with ``make_algorithm(name, federation, fl_config, device, seed)`` and
+    runs round 1; each ``step`` runs one more round. The action must select every EP (all ones): a baseline has no
+    EP selection. Observation: ``val_min_se : [N] float32``, each EP's mean validation min-SE (bit/s/Hz); reward:
+    the global min-SE of eq. (12). ``info`` carries the keys of ``MassiveMIMOFLEnv``'s info that describe the round
+    and the evaluation: ``round``, ``selected``, ``skipped``, ``learning_rate``, ``chosen_cluster``,
+    ``topology_cluster``, ``train_loss``, ``val_loss``, ``val_min_se``, ``test_min_se``, ``global_min_se``,
+    ``cluster_test_min_se``, ``cluster_optimal_min_se``, ``cluster_equal_power_min_se``, ``cluster_accuracy``
+    (NaN for the single-model baselines). ``truncated`` is True at round ``max_rounds``.
+
+    Args:
+        method: ``"centralized"``, ``"decentralized"`` or ``"fedavg"`` (global aggregation).
+        scenario: the scenario (e.g. ``preset("quick", sigma2=5e-4)``).
+        fl_config: the hyperparameters.
+        max_rounds: round budget, round 1 included (>= 1).
+        data_seed: seed of the datasets (shared with ``MIMOClusteredFL-v0``'s in-process cache).
+        device: training device.
+        cache_dir: on-disk dataset cache folder, or None.
+    """
+
+    def __init__(self, method: str, scenario: ScenarioConfig, fl_config: FLConfig, max_rounds: int,
+                 data_seed: int = 0, device: str | torch.device = "auto", cache_dir: str | Path | None = None,
+                 ) -> None:
+        if method not in BASELINE_ALGORITHMS:
+            raise ValueError(f"method must be one of {sorted(BASELINE_ALGORITHMS)}, got {method!r}")
+        if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
+            raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}")
+        self.method = method
+        self.scenario = scenario
+        self.fl_config = fl_config
+        self.max_rounds = max_rounds
+        self.data_seed = data_seed
+        self.device = device
+        self.cache_dir = cache_dir
+        n = scenario.num_eps
+        self.observation_space = spaces.Box(0.0, np.inf, shape=(n,), dtype=np.float32)
+        self.action_space = spaces.MultiBinary(n)
+        self._algorithm: Any = None
+        self._federation: Federation | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None,
+              ) -> tuple[NDArray[np.float32], dict[str, Any]]:
+        """Fresh model(s) seeded by ``seed`` (0 when None), round 1 with every EP."""
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"options are not supported, got {options!r}")
+        self._federation = cached_federation(self.scenario, self.data_seed, self.cache_dir)
+        self._algorithm = make_algorithm(BASELINE_ALGORITHMS[self.method], self._federation, self.fl_config,
+                                         device=self.device, seed=0 if seed is None else int(seed))
+        observation, _, _, info = self._round()
+        return observation, info
+
+    def step(self, action: NDArray[np.int8]) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        """One more round with every EP; ``action`` must be the all-ones mask."""
+        mask = np.asarray(action)
+        if mask.shape != (self.scenario.num_eps,) or not np.all(mask == 1):
+            raise ValueError(f"a baseline trains every EP: action must be {self.scenario.num_eps} ones, got "
+                             f"{action!r}")
+        if self._algorithm is None:
+            raise RuntimeError("call reset() before step()")
+        return self._round()
+
+    def _round(self) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        report = self._algorithm.run_round(np.ones(self.scenario.num_eps, dtype=bool))
+        evaluation = self._algorithm.evaluate()
+        info = round_info(report, evaluation, self._federation.topology_clusters)
+        truncated = report.round >= self.max_rounds
+        return evaluation.val_min_se.astype(np.float32), float(evaluation.reward), False, truncated, info
+
+    def close(self) -> None:
+        self._algorithm = None
+
+
+def round_info(report: RoundReport, evaluation: Evaluation, topology_cluster: NDArray[np.int64]) -> dict[str, Any]:
+    """The round-and-evaluation part of ``MassiveMIMOFLEnv``'s info, from an algorithm's report and evaluation."""
+    return {
+        "round": int(report.round),
+        "selected": np.asarray(report.selected, dtype=bool).copy(),
+        "skipped": np.asarray(report.skipped, dtype=bool).copy(),
+        "learning_rate": float(report.learning_rate),
+        "chosen_cluster": np.asarray(evaluation.chosen_cluster, dtype=np.int64).copy(),
+        "topology_cluster": np.asarray(topology_cluster, dtype=np.int64).copy(),
+        "train_loss": np.asarray(evaluation.train_loss, dtype=np.float64).copy(),
+        "val_loss": np.asarray(evaluation.val_loss, dtype=np.float64).copy(),
+        "val_min_se": np.asarray(evaluation.val_min_se, dtype=np.float64).copy(),
+        "test_min_se": np.asarray(evaluation.test_min_se, dtype=np.float64).copy(),
+        "global_min_se": float(evaluation.reward),
+        "cluster_test_min_se": np.asarray(evaluation.cluster_test_min_se, dtype=np.float64).copy(),
+        "cluster_optimal_min_se": np.asarray(evaluation.cluster_optimal_min_se, dtype=np.float64).copy(),
+        "cluster_equal_power_min_se": np.asarray(evaluation.cluster_equal_power_min_se, dtype=np.float64).copy(),
+        "cluster_accuracy": float(evaluation.cluster_accuracy),
+    }
