@@ -413,7 +413,7 @@ def monte_carlo_se_coefficients(gains: np.ndarray, cell: np.ndarray, rng: np.ran
             psi = np.divide(h_hat, norm, out=np.zeros_like(h_hat), where=norm > 0)
             g_all = psi.conj()[:, :, None] @ h.swapaxes(-1, -2)  # [n, b, L, U(m), U(u)]
             g = np.take_along_axis(g_all, serving[..., 0][..., None], axis=2)[:, :, 0]  # [n, b, U, U]
-            mean_g += np.einsum("nbuu->bu", g).sum(axis=0)
+            mean_g += np.einsum("nbuu->bu", g)  # summed over the realizations n
             power_g += (np.abs(g) ** 2).sum(axis=0)
         a[sl] = np.abs(mean_g / realizations) ** 2
         b[sl] = power_g / realizations

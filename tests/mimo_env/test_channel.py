@@ -129,6 +129,16 @@ def test_closed_form_equals_monte_carlo(sigma2):
     _assert_monte_carlo_agrees(a, b, a_mc, b_mc, draw.cell, realizations)
 
 
+def test_closed_form_equals_monte_carlo_with_several_samples_per_chunk():
+    """Few antennas: many samples share one vectorised chunk; each must still get its own averages."""
+    draw = _draw(batch=6, seed=4, topology=(2, 2, 2, 2))
+    realizations = 1500
+    a, b = se_coefficients(draw.gains, draw.cell, sigma2=1e-3, antennas=4)
+    a_mc, b_mc = monte_carlo_se_coefficients(draw.gains, draw.cell, np.random.default_rng(3), sigma2=1e-3,
+                                             antennas=4, realizations=realizations)
+    _assert_monte_carlo_agrees(a, b, a_mc, b_mc, draw.cell, realizations)
+
+
 def test_estimated_closed_form_equals_monte_carlo():
     draw = _draw(batch=2, seed=5)
     realizations = 1500
