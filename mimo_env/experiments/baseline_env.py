@@ -45,7 +45,7 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         max_rounds: round budget, round 1 included (>= 1).
         data_seed: seed of the datasets (shared with ``MIMOClusteredFL-v0``'s in-process cache).
         device: training device.
-        cache_dir: on-disk dataset cache folder, or None.
+        cache_dir: dataset cache folder (None: ``build_federation``'s default).
     """
 
     def __init__(self, method: str, scenario: ScenarioConfig, fl_config: FLConfig, max_rounds: int,
@@ -77,7 +77,7 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         self._federation = cached_federation(self.scenario, self.data_seed, self.cache_dir)
         self._algorithm = make_algorithm(BASELINE_ALGORITHMS[self.method], self._federation, self.fl_config,
                                          device=self.device, seed=0 if seed is None else int(seed))
-        observation, _, _, info = self._round()
+        observation, _, _, _, info = self._round()
         return observation, info
 
     def step(self, action: NDArray[np.int8]) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:

@@ -78,8 +78,8 @@ class BenchmarkSettings:
         objective: training objective (``fl_agents.config.OBJECTIVES``: the paper's ``"mse"``, SE-aware ``"se"``).
         ep_budget: S, the EPs a clustered method selects per round after round 1.
         device: training device (``"auto"``, ``"cpu"``, ``"cuda"``...); not part of the identity.
-        cache_dir: on-disk dataset cache folder (``mimo_env.dataset.build_federation``), or None; not part of
-            the identity.
+        cache_dir: dataset cache folder of ``mimo_env.dataset.build_federation`` (None: its default,
+            ``$MIMO_FL_CACHE`` or ``~/.cache/mimo-clustered-fl``); not part of the identity.
         sb3_model: path of a trained stable-baselines3 model; required by, and only used by, ``clustered-sb3``.
         sb3_algo: its algorithm (``"PPO"``, ``"A2C"``, ``"SAC"``, ``"TD3"``).
         sb3_model_sha256: SHA-256 of that file when the settings were made (set by the constructor), so that a
