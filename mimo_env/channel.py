@@ -318,6 +318,8 @@ def local_scattering_correlation(angles: np.ndarray, antennas: int, angular_std_
     return np.where(diff >= 0, upper, np.conj(upper))
 
 
+# Diagonal loading of the normalised correlation matrices before their Cholesky factorisation.
+_CHOLESKY_LOADING = 1e-9
 # Complex entries of the largest channel tensor [realizations, samples, L, U, M] handled at once (~32 MiB).
 _MC_CHUNK_ELEMENTS = 1 << 21
 
@@ -329,10 +331,14 @@ def _complex_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
 
 def _correlation_factors(angles: np.ndarray, antennas: int, angular_std_deg: float,
                          antenna_spacing: float) -> np.ndarray:
-    """A factor ``A`` with ``A A^H = R`` (normalised local-scattering R) per link: [..., M, M] complex128."""
-    eigval, eigvec = np.linalg.eigh(local_scattering_correlation(angles, antennas, angular_std_deg,
-                                                                 antenna_spacing))
-    return eigvec * np.sqrt(np.maximum(eigval, 0.0))[..., None, :]
+    """Cholesky factor ``A`` with ``A A^H = R + 1e-9 I`` (normalised local-scattering R) per link: [..., M, M].
+
+    R is positive semi-definite but often numerically singular (small angular spreads); the 1e-9 diagonal loading
+    (relative to ``Tr(R) / M = 1``) makes the factorisation safe and changes every coefficient by ~1e-9 relative,
+    far below Monte Carlo error. Cholesky is several times cheaper than an eigendecomposition.
+    """
+    correlation = local_scattering_correlation(angles, antennas, angular_std_deg, antenna_spacing)
+    return np.linalg.cholesky(correlation + _CHOLESKY_LOADING * np.eye(antennas))
 
 
 def monte_carlo_se_coefficients(gains: np.ndarray, cell: np.ndarray, rng: np.random.Generator, *,
@@ -352,8 +358,9 @@ def monte_carlo_se_coefficients(gains: np.ndarray, cell: np.ndarray, rng: np.ran
     counterpart of :func:`estimated_se_coefficients`): every link's estimate ``h_hat = h + n`` replaces ``h`` in
     ``g``, with no further noise.
 
-    Cost: ``realizations * B * L * U^2 * M`` complex multiply-adds, plus one ``M x M`` eigendecomposition per link
-    for the correlated model.
+    Cost: ``realizations * B * L * U^2 * M`` complex multiply-adds; the correlated model adds one ``M x M``
+    Cholesky factorisation per link and ``realizations * M^2`` multiply-adds per link (tenths of a second per sample
+    for M = 100 and 500 realizations).
 
     Args:
         gains: [B, L, U] float64, beta~ (>= 0, finite).
@@ -402,7 +409,8 @@ def monte_carlo_se_coefficients(gains: np.ndarray, cell: np.ndarray, rng: np.ran
             count = min(real_chunk, realizations - r_start)
             w = _complex_normal(rng, (count, *amplitude.shape[:-1], antennas))  # [n, b, L, U, M]
             if factors is not None:
-                w = (factors @ w[..., None])[..., 0]
+                # one batched GEMM per link over all realizations: [b, L, U, M, M] @ [b, L, U, M, n]
+                w = np.moveaxis(factors @ np.moveaxis(w, 0, -1), -1, 0)
             h = amplitude * w
             if estimated and sigma2 > 0:
                 h = h + np.sqrt(sigma2) * _complex_normal(rng, h.shape)
