@@ -5,7 +5,9 @@ one JSON file per run; ``write_report(out_dir)`` turns a results directory into 
 The ``mimo-fl benchmark`` and ``mimo-fl report`` commands call exactly these.
 """
 
+from mimo_env.experiments.baseline_env import BaselineEnv
 from mimo_env.experiments.report import write_report
+from mimo_env.experiments.runner import BenchmarkOutcome, run_benchmark, run_method
 from mimo_env.experiments.settings import DEFAULT_METHODS, DEFAULT_SIGMA2S, METHODS, BenchmarkSettings
 from mimo_env.experiments.store import ResultsStore, RunResult
 from mimo_env.experiments.summary import ConditionSummary, MethodSummary, summarize
@@ -14,11 +16,15 @@ __all__ = [
     "DEFAULT_METHODS",
     "DEFAULT_SIGMA2S",
     "METHODS",
+    "BaselineEnv",
+    "BenchmarkOutcome",
     "BenchmarkSettings",
     "ConditionSummary",
     "MethodSummary",
     "ResultsStore",
     "RunResult",
+    "run_benchmark",
+    "run_method",
     "summarize",
     "write_report",
 ]
