@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_arguments(train)
     for subparser in sub.choices.values():
         subparser.set_defaults(command_parser=subparser)
+        # Read "-1e-3" as a (negative, hence rejected with a clear message) value, not as an unknown option, as
+        # Python >= 3.12's argparse does; 3.10-3.11 only recognise "-1" and "-0.5" forms.
+        subparser._negative_number_matcher = re.compile(r"^-\.?\d")
     return parser
 
 

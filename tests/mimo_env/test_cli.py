@@ -87,7 +87,7 @@ def test_report_regenerates_figures_and_table(bench_dir, capsys):
 @pytest.mark.parametrize(("args", "message"), [
     (["--methods", "fedavg", "bogus"], "argument --methods: invalid choice: 'bogus'"),
     (["--sigma2", "0", "-0.001"], "argument --sigma2: must be a finite number >= 0, got '-0.001'"),
-    (["--sigma2=-1e-3"], "argument --sigma2: must be a finite number >= 0, got '-1e-3'"),
+    (["--sigma2", "0", "-1e-3"], "argument --sigma2: must be a finite number >= 0, got '-1e-3'"),
     (["--sigma2", "nan"], "argument --sigma2: must be a finite number >= 0, got 'nan'"),
     (["--seeds", "0"], "argument --seeds: must be a positive integer, got '0'"),
     (["--rounds", "-3"], "argument --rounds: must be a positive integer, got '-3'"),
