@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from matplotlib.image import imread
+from stable_baselines3 import PPO
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import mimo_env
 import mimo_env.experiments.runner as runner
 from mimo_env.cli import main
 from mimo_env.experiments.report import TABLE_FILE
 from mimo_env.experiments.store import ResultsStore
+from mimo_env.wrappers import ScoreToSubsetWrapper
+
+# torch 2.13 warns whenever the FL engine's oneDNN guard (DESIGN.md "Machine facts") restores the TF32 flag
+pytestmark = pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY = ["--preset", "tiny", "--rounds", "2", "--ep-budget", "2", "--model", "mlp", "--width", "16", "--device", "cpu",
@@ -135,3 +142,17 @@ def test_train_logs_baselines_and_clustered_fl_under_the_same_tags(tmp_path, cap
     # the printed per-round table shows the logged rewards
     for reward in fedavg_rewards + cmab_rewards:
         assert f"{reward:6.4f}" in printed
+
+
+def test_benchmark_runs_a_saved_sb3_selector(tmp_path, capsys):
+    env = ScoreToSubsetWrapper(gym.make(mimo_env.ENV_ID, preset="tiny", model="mlp", width=16, ep_budget=2,
+                                        max_rounds=2, device="cpu"))
+    path = tmp_path / "ppo.zip"
+    PPO("MlpPolicy", env, n_steps=4, batch_size=4, seed=0, device="cpu").save(path)
+    out = tmp_path / "out"
+    assert main(["benchmark", "--out", str(out), "--sigma2", "0", "--seeds", "1", "--methods", "clustered-sb3",
+                 "--sb3-model", str(path), "--no-report", *TINY]) == 0
+    (result,) = ResultsStore(out).load_all()
+    assert result.method == "clustered-sb3" and result.identity["sb3_algo"] == "PPO"
+    assert len(result.identity["sb3_model_sha256"]) == 64
+    assert result.selected[1].sum() == 2

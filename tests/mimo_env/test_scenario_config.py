@@ -1,4 +1,5 @@
-"""Scenario constants of DESIGN.md and the UE-slot layout conventions every module relies on."""
+"""Scenario constants of DESIGN.md and the UE-slot layout conventions (named test_scenario_config.py, not
+test_config.py: tests/fl_agents/test_config.py exists and pytest's default import mode needs unique basenames)."""
 
 import dataclasses
 

@@ -10,6 +10,9 @@ from mimo_env.config import preset
 from mimo_env.experiments.baseline_env import BaselineEnv
 from mimo_env.wrappers import _REQUIRED_INFO
 
+# torch 2.13 warns whenever the FL engine's oneDNN guard (DESIGN.md "Machine facts") restores the TF32 flag
+pytestmark = pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
+
 
 def make(method: str = "decentralized") -> BaselineEnv:
     return BaselineEnv(method, preset("tiny"), FLConfig(model="mlp", width=16), max_rounds=2, device="cpu")
