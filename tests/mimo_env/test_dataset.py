@@ -23,12 +23,12 @@ from mimo_env.metrics import min_se
 from mimo_env.power import maxmin_power
 
 FIELDS = [f.name for f in dataclasses.fields(Split)]
-PAPER_SMALL = preset("paper", samples_per_ep=110, split=(90, 10, 10), sigma2=1e-2)
+PAPER = preset("paper", sigma2=1e-2)  # the full paper federation (~3 s to generate), with CSI noise
 
 
 @pytest.fixture(scope="module")
-def paper_small():
-    return generate_federation(PAPER_SMALL, seed=3, progress=False)
+def paper():
+    return generate_federation(PAPER, seed=3, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -52,33 +52,27 @@ def _assert_same(fed_a, fed_b):
                 np.testing.assert_array_equal(x, y)
 
 
-def test_paper_preset_defaults():
-    config = preset("paper")
-    assert config.num_eps == 15 and config.samples_per_ep == 1100 and config.split == (900, 100, 100)
-    assert [c.num_eps for c in config.clusters] == [2, 3, 10]
-
-
-def test_paper_structure(paper_small):
-    fed, config = paper_small, PAPER_SMALL
+def test_paper_structure(paper):
+    fed, config = paper, PAPER
     assert fed.num_eps == 15
     np.testing.assert_array_equal(fed.topology_clusters, [0] * 2 + [1] * 3 + [2] * 10)
     expected_fractions = [0.0, 0.1, 0.0, 0.1, 0.2, *np.linspace(0, 0.4, 10)]
     k, cells, slots = config.k_max, config.num_cells, config.num_slots
     for ep, fraction in zip(fed.eps, expected_fractions, strict=True):
         assert ep.noisy_fraction == pytest.approx(fraction)
-        assert [len(ep.split(s)) for s in SPLITS] == [90, 10, 10]
-        assert int(_all(ep, "noisy").sum()) == round(fraction * 110)
+        assert [len(ep.split(s)) for s in SPLITS] == [900, 100, 100]
+        assert int(_all(ep, "noisy").sum()) == round(fraction * 1100)
         topology = slot_cells(config.clusters[ep.topology_cluster].ues_per_cell, k)
         split = ep.train
-        assert split.features.shape == (90, k, cells, cells) and split.labels.shape == (90, k, cells)
-        assert split.est_b.shape == split.true_b.shape == (90, slots, slots)
-        np.testing.assert_array_equal(split.cell, np.broadcast_to(topology, (90, slots)))
+        assert split.features.shape == (900, k, cells, cells) and split.labels.shape == (900, k, cells)
+        assert split.est_b.shape == split.true_b.shape == (900, slots, slots)
+        np.testing.assert_array_equal(split.cell, np.broadcast_to(topology, (900, slots)))
         np.testing.assert_array_equal(split.mask, split.cell >= 0)
 
 
-def test_zero_padding_and_feasible_labels(paper_small):
-    config = PAPER_SMALL
-    for ep in paper_small.eps:
+def test_zero_padding_and_feasible_labels(paper):
+    config = PAPER
+    for ep in paper.eps:
         mask, cell = _all(ep, "mask"), _all(ep, "cell")
         gains = features_to_gains(_all(ep, "features"))
         rho = grid_to_slots(_all(ep, "labels"))
@@ -92,9 +86,9 @@ def test_zero_padding_and_feasible_labels(paper_small):
         np.testing.assert_allclose(loads.max(axis=1), config.p_max_mw, rtol=1e-12)
 
 
-def test_labels_solve_the_eps_own_coefficients(paper_small):
-    config = PAPER_SMALL
-    ep = paper_small.eps[14]  # 40% noisy
+def test_labels_solve_the_eps_own_coefficients(paper):
+    config = PAPER
+    ep = paper.eps[14]  # 40% noisy
     mask, cell, noisy = _all(ep, "mask"), _all(ep, "cell"), _all(ep, "noisy")
     gains = features_to_gains(_all(ep, "features"))
     true_a, true_b = se_coefficients(gains, cell, 0.0, config.antennas)
@@ -207,8 +201,8 @@ def test_cache_key_depends_on_config_and_seed(tmp_path, monkeypatch):
     assert cache_path(config, 0).parent == tmp_path / "here"
 
 
-def test_describe_federation(paper_small):
-    text = describe_federation(paper_small)
+def test_describe_federation(paper):
+    text = describe_federation(paper)
     assert "15 EPs" in text and "900" not in text.split("\n")[0]
     rows = [line.split() for line in text.splitlines() if line.strip()[:1].isdigit()]
     assert [row[0] for row in rows] == ["1", "2", "3"] and [row[1] for row in rows] == ["2", "3", "10"]
