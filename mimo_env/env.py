@@ -264,9 +264,9 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None,
               ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         """Fresh cluster models, round 1 with every EP; returns (contexts [N, 2 + C], info). No options exist."""
-        super().reset(seed=seed)
         if options:
             raise ValueError(f"options are not supported, got {options!r}")
+        super().reset(seed=seed)
         self.torch_seed = int(self.np_random.integers(0, 2**31 - 1))
         self._algorithm = make_algorithm("clustered", self.federation, self.fl_config, device=self.device,
                                          seed=self.torch_seed)
