@@ -65,6 +65,19 @@ def test_exact_matches_cvxpy_on_unstructured_random_instances():
     _assert_optimality_conditions(exact, a, b, cell)
 
 
+def test_sinr_is_tans_spectral_radius_characterisation():
+    """Independent check: 1 / t* = max over APs of the Perron root of F + v c_l^T / p_max, computed for every AP."""
+    a, b, cell = _random_instances(batch=300, num_slots=6, num_aps=3, seed=2)
+    result = maxmin_power(a, b, cell, P_MAX)
+    for i in range(a.shape[0]):
+        real = np.flatnonzero(cell[i] >= 0)
+        f = b[i][np.ix_(real, real)].T / a[i, real][:, None]
+        v = 1.0 / a[i, real]
+        roots = [np.abs(np.linalg.eigvals(f + np.outer(v, cell[i, real] == ap) / P_MAX)).max()
+                 for ap in np.unique(cell[i, real])]
+        assert result.sinr[i] == pytest.approx(1.0 / max(roots), rel=1e-9)
+
+
 def test_optimality_on_a_large_batch_and_beats_equal_power():
     a, b, cell = _instances((3, 3, 1, 1), batch=500, seed=4, sigma2=1e-2)
     result = maxmin_power(a, b, cell, P_MAX)
