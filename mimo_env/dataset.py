@@ -234,7 +234,8 @@ def build_federation(config: ScenarioConfig, seed: int, cache_dir: str | Path | 
     Args:
         config: the scenario.
         seed: the data seed (non-negative integer).
-        cache_dir: cache folder; None for :func:`default_cache_dir`.
+        cache_dir: cache folder; None for :func:`default_cache_dir`. A cache that cannot be written is reported
+            with a warning and skipped.
         progress: show a tqdm progress bar over the EPs while building.
 
     Returns:
@@ -252,7 +253,10 @@ def build_federation(config: ScenarioConfig, seed: int, cache_dir: str | Path | 
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
             warnings.warn(f"dataset cache {str(path)!r} is unusable ({error}); rebuilding it", stacklevel=2)
     federation = generate_federation(config, seed, progress=progress)
-    _save(federation, path, key)
+    try:
+        _save(federation, path, key)
+    except OSError as error:  # e.g. a read-only or full disk: the federation is still good, just not cached
+        warnings.warn(f"could not write the dataset cache {str(path)!r} ({error})", stacklevel=2)
     return federation
 
 

@@ -191,6 +191,14 @@ def test_stale_cache_is_rebuilt(tmp_path):
     _assert_same(fed, generate_federation(config, 0, progress=False))
 
 
+def test_unwritable_cache_warns_and_still_builds(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.warns(UserWarning, match="could not write"):
+        fed = build_federation(preset("tiny"), 0, cache_dir=blocker / "cache", progress=False)
+    assert fed.num_eps == 6
+
+
 def test_cache_key_depends_on_config_and_seed(tmp_path, monkeypatch):
     config = preset("tiny")
     assert cache_key(config, 0) == cache_key(preset("tiny"), 0)
