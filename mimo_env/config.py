@@ -135,7 +135,7 @@ class ScenarioConfig:
             value = getattr(self, name)
             _require(_finite(value) and value >= 0, name, value, "a finite number >= 0")
         _require(self.min_distance_m < self.cell_side_m / 2, "min_distance_m", self.min_distance_m,
-                 f"smaller than half the cell side ({self.cell_side_m / 2} m)")
+                 f"smaller than half the cell side (cell_side_m / 2 = {self.cell_side_m / 2} m)")
         _require(self.tau_d <= self.tau_c, "tau_d", self.tau_d, f"<= tau_c ({self.tau_c})")
         _require(self.correlation in CORRELATION_MODELS, "correlation", self.correlation,
                  f"one of {CORRELATION_MODELS}")
