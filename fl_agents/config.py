@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fl_agents.models import MODEL_NAMES
 
 OBJECTIVES = ("mse", "se")
+CLUSTER_INITS = ("random", "farthest")
 
 
 def _require(condition: bool, name: str, value: object, expected: str) -> None:
@@ -43,6 +44,12 @@ class FLConfig:
         local_epochs: E, local epochs per round (eq. 10).
         se_temperature: tau (bit/s/Hz) of the smooth minimum ``-tau * logsumexp(-SE / tau)`` of the ``"se"``
             objective; smaller is closer to the hard minimum.
+        cluster_init: how clustered FL's C models start. ``"random"``: independently initialised (the paper's);
+            eq. (9) then maps topologies to models at random in round 1 and topologies that share a model stay
+            merged. ``"farthest"``: before round 1 each round-1 EP trains a copy of one random model for E local
+            epochs, and the C cluster models start as the copies of C EPs picked farthest-first by their excess
+            cross-losses (EP j's copy on EP i's training data, minus EP i's own copy's); eqs. (9)-(11) then run
+            unchanged.
     """
 
     num_clusters: int = 3
@@ -54,6 +61,7 @@ class FLConfig:
     batch_size: int = 32
     local_epochs: int = 1
     se_temperature: float = 0.05
+    cluster_init: str = "farthest"
 
     def __post_init__(self) -> None:
         for name in ("num_clusters", "batch_size", "local_epochs"):
@@ -65,6 +73,7 @@ class FLConfig:
         _require(self.objective in OBJECTIVES, "objective", self.objective, f"one of {OBJECTIVES}")
         _require(_is_real(self.lr) and self.lr > 0, "lr", self.lr, "a finite number > 0")
         _require(_is_real(self.lr_decay) and 0 <= self.lr_decay < 1, "lr_decay", self.lr_decay, "in [0, 1)")
+        _require(self.cluster_init in CLUSTER_INITS, "cluster_init", self.cluster_init, f"one of {CLUSTER_INITS}")
         _require(_is_real(self.se_temperature) and self.se_temperature > 0, "se_temperature",
                  self.se_temperature, "a finite number > 0")
 

@@ -14,15 +14,9 @@ import torch
 
 from mimo_env.federation import SPLITS, Federation
 from mimo_env.layout import grid_to_slots
+from mimo_env.metrics import min_se
 
 TENSOR_FIELDS = ("features", "mask", "labels", "est_a", "est_b", "true_a", "true_b", "label_min_se")
-
-
-def _label_min_se(labels: np.ndarray, a: np.ndarray, b: np.ndarray, mask: np.ndarray, prefactor: float) -> np.ndarray:
-    """Min SE over real slots of the labels on the given coefficients: [n, U], [n, U], [n, U, U] -> [n] (float64)."""
-    interference = np.einsum("nm,nmu->nu", labels, b)
-    se = prefactor * np.log2(1.0 + labels * a / (interference + 1.0))
-    return np.where(mask, se, np.inf).min(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -86,7 +80,7 @@ def _build_split(federation: Federation, name: str, device: torch.device) -> Dev
     mask = cat("mask")
     labels = grid_to_slots(cat("labels"))
     est_a, est_b = cat("est_a"), cat("est_b")
-    label_min_se = np.maximum(_label_min_se(labels, est_a, est_b, mask, config.se_prefactor), 1e-6)
+    label_min_se = np.maximum(min_se(labels, est_a, est_b, mask, config.se_prefactor), 1e-6)
 
     def dev(array: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return torch.as_tensor(np.ascontiguousarray(array)).to(device=device, dtype=dtype)

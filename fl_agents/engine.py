@@ -18,6 +18,7 @@ parameters (eq. 11); the integer ``num_batches_tracked`` takes the largest contr
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,6 +96,10 @@ class BatchedEngine:
         self.device = device
         self.template = copy.deepcopy(build()).to("meta")
 
+    def _guard(self) -> contextlib.AbstractContextManager:
+        """The oneDNN guard for Conv3d models on CPU (forward and backward), a no-op otherwise."""
+        return conv3d_guard(self.device) if self.template.uses_conv3d else contextlib.nullcontext()
+
     # ----- construction ---------------------------------------------------------------------------------------
     def init_stack(self, num_models: int, generator: torch.Generator) -> ModelStack:
         """``num_models`` independently initialised models; seeds drawn from ``generator`` (global RNG untouched)."""
@@ -124,7 +129,7 @@ class BatchedEngine:
         """
         self.template.eval()
         run = vmap(self._call, in_dims=(0, 0, None, None))
-        with conv3d_guard(self.device):
+        with self._guard():
             chunks = [run(stack.params, stack.buffers, features[i : i + EVAL_CHUNK], mask[i : i + EVAL_CHUNK])
                       for i in range(0, features.shape[0], EVAL_CHUNK)]
         return torch.cat(chunks, dim=1)
@@ -143,7 +148,7 @@ class BatchedEngine:
         self.template.eval()
         run = vmap(self._call)
         step = max(1, EVAL_CHUNK // max(1, stack.num_models))
-        with conv3d_guard(self.device):
+        with self._guard():
             chunks = [run(stack.params, stack.buffers, features[:, i : i + step], mask[:, i : i + step])
                       for i in range(0, features.shape[1], step)]
         return torch.cat(chunks, dim=1)
@@ -181,7 +186,7 @@ class BatchedEngine:
         loss_sum = torch.zeros(num_jobs, dtype=torch.float64, device=self.device)
         steps = 0
         self.template.train()
-        with conv3d_guard(self.device):
+        with self._guard():
             for _ in range(epochs):
                 order = torch.rand(num_jobs, num_rows, generator=generator).argsort(dim=1).to(self.device)
                 shuffled = rows.gather(1, order)

@@ -131,7 +131,7 @@ class FederatedBase:
                                  f"{array.dtype}")
             bad = np.flatnonzero((array != 0) & (array != 1))
             if bad.size:
-                raise ValueError(f"round {round_index}: selected must be binary, got {array[bad[0]]!r} at EP "
+                raise ValueError(f"round {round_index}: selected must be binary, got {array[bad[0]].item()!r} at EP "
                                  f"{int(bad[0])}")
             array = array.astype(bool)
         if not array.any():

@@ -4,6 +4,7 @@
 name       architecture                                                     default width
 ========== ================================================================ =============
 mlp        3 hidden fully connected layers (fast on CPU)                    256
+setnet     slot-wise, equivariant over each cell's UEs (most data-efficient)  64
 cnn3d      2 x (Conv3d 3x3x3, BN, ReLU) + linear read-out                   16
 resnet3d18 the paper's 3D-ResNet18 (Section IV)                             64
 ========== ================================================================ =============
@@ -16,9 +17,11 @@ from fl_agents.models.cnn3d import CNN3DPowerModel
 from fl_agents.models.head import conv3d_guard, feasible_allocation, input_channels
 from fl_agents.models.mlp import MLPPowerModel
 from fl_agents.models.resnet3d import ResNet3D18PowerModel
+from fl_agents.models.setnet import SetPowerModel
 
 _REGISTRY: dict[str, type[PowerModel]] = {
     "mlp": MLPPowerModel,
+    "setnet": SetPowerModel,
     "cnn3d": CNN3DPowerModel,
     "resnet3d18": ResNet3D18PowerModel,
 }

@@ -11,7 +11,9 @@ from fl_agents.models.head import conv3d_guard, feasible_allocation, input_chann
 class PowerModel(nn.Module):
     """Features beta~ ``[B, K, L, L]`` and slot mask ``[B, U]`` -> feasible allocation rho ``[B, U]`` (mW).
 
-    Subclasses implement :meth:`logits`; the transform and head are in :mod:`fl_agents.models.head`.
+    Subclasses implement :meth:`logits`; the transform and head are in :mod:`fl_agents.models.head`. Models with
+    ``uses_conv3d = True`` run their forward pass under :func:`conv3d_guard`; on CPU their backward pass must run
+    under it too (the engine does that).
 
     Args:
         k_max: K, slots per cell.
@@ -34,6 +36,9 @@ class PowerModel(nn.Module):
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Args: features : [B, K, L, L] float; mask : [B, U] bool. Returns: rho : [B, U] float (mW)."""
-        with conv3d_guard(features.device):
+        if self.uses_conv3d:
+            with conv3d_guard(features.device):
+                out = self.logits(input_channels(features), mask)
+        else:
             out = self.logits(input_channels(features), mask)
         return feasible_allocation(out[:, : self.num_slots], out[:, self.num_slots :], mask, self.p_max)

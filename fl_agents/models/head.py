@@ -2,7 +2,7 @@
 
 Input transform (:func:`input_channels`): each entry beta~ of the ``[B, K, L, L]`` features becomes
 ``(10 log10(max(beta~, 1e-12)) - DB_CENTER) / DB_SCALE`` (dB, centred at -30 dB and scaled by 15 dB, so typical
-links fall in about [-3, 3]) and a second channel flags real entries (``beta~ > 0``); padding entries are 0 in both.
+links fall in about [-3, 3]) and a second channel flags real entries (``beta~ != 0``); padding entries are 0 in both.
 
 Feasibility head (:func:`feasible_allocation`): from slot logits ``s : [B, U]`` and AP logits ``g : [B, L]``,
 
@@ -16,6 +16,8 @@ every SINR while the noise term is positive).
 from __future__ import annotations
 
 import contextlib
+import warnings
+from collections.abc import Iterator
 
 import torch
 
@@ -33,7 +35,7 @@ def input_channels(features: torch.Tensor) -> torch.Tensor:
     Returns:
         x : [B, 2, K, L, L] float, (scaled dB, real-entry indicator), both 0 on padding.
     """
-    real = features > 0
+    real = features != 0  # NaN counts as real, so corrupt inputs surface as NaN outputs instead of padding
     db = (10.0 * torch.log10(features.clamp_min(GAIN_FLOOR)) - DB_CENTER) / DB_SCALE
     return torch.stack((torch.where(real, db, torch.zeros_like(db)), real.to(features.dtype)), dim=1)
 
@@ -70,5 +72,14 @@ def conv3d_guard(device: torch.device) -> contextlib.AbstractContextManager:
     other devices this is a no-op. Backward passes select their kernel again, so they need the guard too.
     """
     if device.type == "cpu":
-        return torch.backends.mkldnn.flags(enabled=False)
+        return _onednn_disabled()
     return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _onednn_disabled() -> Iterator[None]:
+    """``torch.backends.mkldnn.flags(enabled=False)``, without its irrelevant warning about Intel-GPU TF32."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+        with torch.backends.mkldnn.flags(enabled=False):
+            yield
