@@ -70,7 +70,7 @@ class BenchmarkSettings:
         preset: scenario preset name (``"paper"``, ``"quick"``, ``"tiny"``); each run uses
             ``preset(preset, sigma2=s)``, so the preset's noisy-label schedule applies at every sigma2.
         sigma2s: CSI-noise variances (normalised units), finite and >= 0, no duplicates.
-        seeds: number of seeds; run ``i`` uses data seed and training seed ``i`` for ``i`` in ``range(seeds)``.
+        seeds: number of seeds; run ``i`` uses data seed and episode seed ``i`` for ``i`` in ``range(seeds)``.
         rounds: global rounds per run, round 1 included (>= 2; round 1 trains all EPs for every method).
         methods: a subset of :data:`METHODS`, without duplicates.
         model: FL model name (``fl_agents.models.MODEL_NAMES``).
@@ -80,7 +80,8 @@ class BenchmarkSettings:
         device: training device (``"auto"``, ``"cpu"``, ``"cuda"``...); not part of the identity.
         cache_dir: dataset cache folder of ``mimo_env.dataset.build_federation`` (None: its default,
             ``$MIMO_FL_CACHE`` or ``~/.cache/mimo-clustered-fl``); not part of the identity.
-        sb3_model: path of a trained stable-baselines3 model; required by, and only used by, ``clustered-sb3``.
+        sb3_model: path of a trained stable-baselines3 model (``.zip``, which may be left off as in SB3); required
+            by, and only used by, ``clustered-sb3``.
         sb3_algo: its algorithm (``"PPO"``, ``"A2C"``, ``"SAC"``, ``"TD3"``).
         sb3_model_sha256: SHA-256 of that file when the settings were made (set by the constructor), so that a
             retrained model is a different experiment even at the same path.
@@ -134,6 +135,9 @@ class BenchmarkSettings:
         if "clustered-sb3" in self.methods and self.sb3_model is None:
             raise ValueError("method 'clustered-sb3' needs sb3_model (--sb3-model PATH), got None")
         if self.sb3_model is not None:
+            path = Path(self.sb3_model)
+            if not path.is_file() and path.suffix != ".zip" and path.with_name(path.name + ".zip").is_file():
+                object.__setattr__(self, "sb3_model", str(path.with_name(path.name + ".zip")))  # SB3's own rule
             if not Path(self.sb3_model).is_file():
                 raise ValueError(f"sb3_model must be an existing file, got {self.sb3_model!r}")
             if "clustered-sb3" not in self.methods:

@@ -61,3 +61,9 @@ def test_identity_ignores_grid_and_device_but_not_meaning(tmp_path):
     model.write_bytes(b"two")
     assert with_sb3.identity() != BenchmarkSettings(preset="tiny", rounds=3, methods=("clustered-sb3",),
                                                     sb3_model=str(model)).identity()
+
+
+def test_sb3_model_path_may_leave_off_zip_like_sb3(tmp_path):
+    (tmp_path / "ppo.zip").write_bytes(b"model")
+    s = BenchmarkSettings(preset="tiny", methods=("clustered-sb3",), sb3_model=str(tmp_path / "ppo"))
+    assert s.sb3_model == str(tmp_path / "ppo.zip") and s.sb3_model_sha256 is not None
