@@ -22,10 +22,10 @@ from numpy.typing import NDArray
 from ep_selectors.base import check_observation, check_positive_int
 from mimo_env.spaces import check_budget, top_s_mask, validate_subset_mask
 
-#: Default ridge regularisation lambda (see the sweep in ``benchmarks/sweep_thompson.py`` and the README).
+#: Default ridge regularisation lambda (see the sweep in ``examples/sweep_thompson.py`` and the README).
 DEFAULT_REGULARIZATION = 1.0
 #: Default exploration scale epsilon (same evidence).
-DEFAULT_EXPLORATION = 0.1
+DEFAULT_EXPLORATION = 1.0
 
 
 def _positive_float(name: str, value: object) -> float:

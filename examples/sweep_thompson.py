@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--width", type=int, default=None)
     parser.add_argument("--ep-budget", type=int, default=3)
     parser.add_argument("--max-rounds", type=int, default=20)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="number of episode seeds")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
     parser.add_argument("--lambdas", type=float, nargs="+", default=[0.1, 1.0, 10.0])
     parser.add_argument("--epsilons", type=float, nargs="+", default=[0.01, 0.1, 1.0])
     parser.add_argument("--device", default="auto")
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
                                                           regularization=lam, exploration=eps))
     mean_reward: dict[str, list[float]] = {name: [] for name in selectors}
     final_reward: dict[str, list[float]] = {name: [] for name in selectors}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for name, make in selectors.items():
             rewards = [r["reward"] for r in run_episode(env, make(), seed=seed)]
             mean_reward[name].append(float(np.mean(rewards)))
