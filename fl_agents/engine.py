@@ -162,7 +162,7 @@ class BatchedEngine:
         model's rows from ``generator`` and runs minibatches of ``batch_size`` (the last one may be smaller).
 
         Args:
-            stack: S models (copies; they are not modified).
+            stack: S models, trained in place (pass a fresh copy, e.g. ``ModelStack.select``).
             rows: [S, n] int64 (device), each model's training rows in ``split``.
             split: the training split.
             objective: the loss.
@@ -173,9 +173,9 @@ class BatchedEngine:
             The trained models, their mean minibatch loss and a finiteness flag per model.
         """
         num_jobs, num_rows = rows.shape
-        params = {k: v.detach().clone().requires_grad_(True) for k, v in stack.params.items()}
-        buffers = {k: v.clone() for k, v in stack.buffers.items()}
-        optimizer = torch.optim.Adam(list(params.values()), lr=lr)
+        params = {k: v.detach().requires_grad_(True) for k, v in stack.params.items()}
+        buffers = stack.buffers
+        optimizer = torch.optim.Adam(list(params.values()), lr=lr, fused=True)
         fields = ("features", *objective.fields)
 
         def job_loss(p: dict, b: dict, batch: dict) -> torch.Tensor:
@@ -230,11 +230,13 @@ def aggregate(stack: ModelStack, trained: ModelStack, target: np.ndarray, weight
     updated_t = torch.as_tensor(updated, device=device)
     ok_t = torch.as_tensor(np.asarray(ok), device=device)
     contributes = w_norm > 0  # [M, S]
+    all_ok = bool(np.all(ok))
 
     def combine(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
         keep = updated_t.reshape(-1, *([1] * (old.dim() - 1)))
         if old.is_floating_point():
-            clean = torch.where(ok_t.reshape(-1, *([1] * (new.dim() - 1))), new, torch.zeros_like(new))
+            clean = new if all_ok else torch.where(ok_t.reshape(-1, *([1] * (new.dim() - 1))), new,
+                                                   torch.zeros_like(new))
             mixed = torch.einsum("ms,s...->m...", w_norm.to(new.dtype), clean)
         else:
             candidates = torch.where(contributes.reshape(*contributes.shape, *([1] * (new.dim() - 1))),

@@ -63,8 +63,8 @@ def test_batched_local_training_equals_training_each_model_alone(federation):
     stack = engine.init_stack(2, torch.Generator().manual_seed(3))
     rows = torch.stack([data.train.ep_rows(0), data.train.ep_rows(4)])
     kwargs = {"lr": 1e-3, "epochs": 3, "batch_size": rows.shape[1]}
-    together = engine.local_train(stack, rows, data.train, objective, generator=torch.Generator().manual_seed(9),
-                                  **kwargs)
+    together = engine.local_train(stack.clone(), rows, data.train, objective,
+                                  generator=torch.Generator().manual_seed(9), **kwargs)
     assert together.ok.all()
     for s in range(2):
         alone = engine.local_train(stack.select(torch.tensor([s])), rows[s : s + 1], data.train, objective,
