@@ -31,7 +31,7 @@ from fl_agents.data import DeviceSplit
 from fl_agents.models import PowerModel, conv3d_guard
 from fl_agents.objectives import Objective
 
-EVAL_CHUNK = 4096
+EVAL_CHUNK = {"cpu": 512, "cuda": 8192}  # rows per evaluation pass: cache-sized on CPU, large on GPU
 
 
 @dataclass
@@ -95,6 +95,7 @@ class BatchedEngine:
         self.build = build
         self.device = device
         self.template = copy.deepcopy(build()).to("meta")
+        self.eval_chunk = EVAL_CHUNK.get(device.type, EVAL_CHUNK["cpu"])
 
     def _guard(self) -> contextlib.AbstractContextManager:
         """The oneDNN guard for Conv3d models on CPU (forward and backward), a no-op otherwise."""
@@ -130,8 +131,9 @@ class BatchedEngine:
         self.template.eval()
         run = vmap(self._call, in_dims=(0, 0, None, None))
         with self._guard():
-            chunks = [run(stack.params, stack.buffers, features[i : i + EVAL_CHUNK], mask[i : i + EVAL_CHUNK])
-                      for i in range(0, features.shape[0], EVAL_CHUNK)]
+            step = self.eval_chunk
+            chunks = [run(stack.params, stack.buffers, features[i : i + step], mask[i : i + step])
+                      for i in range(0, features.shape[0], step)]
         return torch.cat(chunks, dim=1)
 
     @torch.no_grad()
@@ -147,7 +149,7 @@ class BatchedEngine:
         """
         self.template.eval()
         run = vmap(self._call)
-        step = max(1, EVAL_CHUNK // max(1, stack.num_models))
+        step = max(1, self.eval_chunk // stack.num_models)
         with self._guard():
             chunks = [run(stack.params, stack.buffers, features[:, i : i + step], mask[:, i : i + step])
                       for i in range(0, features.shape[1], step)]
