@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> None:
 
     federation = build_federation(preset(args.preset), 0, progress=False)
     config = FLConfig(model=args.model, width=args.width, local_epochs=args.local_epochs)
-    print(f"one round, all {federation.num_eps} EPs, preset {args.preset!r}, {args.model} on cpu "
-          f"({torch.get_num_threads()} threads)")
+    print(f"one round, all {federation.num_eps} EPs, preset {args.preset!r}, {args.model} "
+          f"(width {args.width or 'default'}) on cpu ({torch.get_num_threads()} threads)")
     time_rounds(federation, config, "cpu", args.repeats)
     print("inference throughput")
     inference_throughput(federation, config, "cpu", args.repeats)
