@@ -76,3 +76,19 @@ def test_batched_local_training_equals_training_each_model_alone(federation):
         np.testing.assert_allclose(alone.mean_loss[0], together.mean_loss[s], rtol=1e-5)
     changed = [not torch.equal(together.models.params[k], stack.params[k]) for k in stack.params]
     assert all(changed)
+
+
+def test_engine_runs_conv3d_with_onednn_disabled_on_cpu(federation):
+    data = DeviceFederation.from_federation(federation, CPU)
+    engine = make_engine("cnn3d")
+    flags = []
+    for module in engine.template.modules():
+        if isinstance(module, torch.nn.Conv3d):
+            module.register_forward_hook(lambda *_: flags.append(torch._C._get_mkldnn_enabled()))
+    stack = engine.init_stack(2, torch.Generator().manual_seed(0))
+    rows = torch.stack([data.train.ep_rows(0), data.train.ep_rows(1)])
+    engine.local_train(stack.clone(), rows, data.train, Objective("mse", 1000.0, 0.95, 0.05), lr=1e-3, epochs=1,
+                       batch_size=16, generator=torch.Generator().manual_seed(0))
+    engine.predict_shared(stack, data.val.features, data.val.mask)
+    assert flags and not any(flags)
+    assert torch._C._get_mkldnn_enabled()

@@ -76,15 +76,17 @@ def test_resnet3d18_has_the_papers_layer_structure_and_parameter_count():
 
 def test_resnet3d18_forward_backward_on_cpu_under_the_onednn_guard():
     model = build_model("resnet3d18", k_max=K, num_cells=L, p_max=P_MAX)
-    seen = []
+    seen, seen_backward = [], []
     for module in model.modules():
         if isinstance(module, nn.Conv3d):
             module.register_forward_hook(lambda *_: seen.append(torch._C._get_mkldnn_enabled()))
+            module.register_full_backward_hook(lambda *_: seen_backward.append(torch._C._get_mkldnn_enabled()))
     features, mask = random_inputs(2, 0)
+    features.requires_grad_(True)  # so that the stem's backward hook fires too
     with conv3d_guard(features.device):
         rho = model(features, mask)
         rho.sum().backward()
-    assert seen and not any(seen)
+    assert len(seen) == len(seen_backward) == 20 and not any(seen) and not any(seen_backward)
     grads = [p.grad for p in model.parameters()]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     assert torch._C._get_mkldnn_enabled()  # the guard restores the flag
