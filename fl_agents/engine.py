@@ -161,7 +161,8 @@ class BatchedEngine:
         """Train model ``s`` of ``stack`` on the training rows ``rows[s]``, all ``S`` at once (eq. 10).
 
         Each model gets a fresh Adam (learning rate ``lr``); each epoch draws an independent permutation of each
-        model's rows from ``generator`` and runs minibatches of ``batch_size`` (the last one may be smaller).
+        model's rows from ``generator`` and runs minibatches of ``batch_size`` (the last one may be smaller; a
+        last one of a single sample is merged into the one before, since BatchNorm needs two).
 
         Args:
             stack: S models, trained in place (pass a fresh copy, e.g. ``ModelStack.select``).
@@ -185,6 +186,9 @@ class BatchedEngine:
             return objective(rho, batch).mean()
 
         batched_loss = vmap(job_loss)
+        starts = list(range(0, num_rows, batch_size))
+        if len(starts) > 1 and num_rows - starts[-1] == 1:
+            starts.pop()  # a last minibatch of one sample joins the previous one (BatchNorm needs two)
         loss_sum = torch.zeros(num_jobs, dtype=torch.float64, device=self.device)
         steps = 0
         self.template.train()
@@ -192,8 +196,8 @@ class BatchedEngine:
             for _ in range(epochs):
                 order = torch.rand(num_jobs, num_rows, generator=generator).argsort(dim=1).to(self.device)
                 shuffled = rows.gather(1, order)
-                for start in range(0, num_rows, batch_size):
-                    batch = split.gather(shuffled[:, start : start + batch_size], fields)
+                for start, stop in zip(starts, [*starts[1:], num_rows], strict=True):
+                    batch = split.gather(shuffled[:, start:stop], fields)
                     losses = batched_loss(params, buffers, batch)
                     optimizer.zero_grad(set_to_none=True)
                     losses.sum().backward()

@@ -92,3 +92,14 @@ def test_engine_runs_conv3d_with_onednn_disabled_on_cpu(federation):
     engine.predict_shared(stack, data.val.features, data.val.mask)
     assert flags and not any(flags)
     assert torch._C._get_mkldnn_enabled()
+
+
+def test_a_last_minibatch_of_one_sample_is_merged_for_batchnorm(federation):
+    """resnet3d18's late stages are 1x1x1, so BatchNorm in training needs >= 2 samples per minibatch."""
+    data = DeviceFederation.from_federation(federation, CPU)
+    engine = BatchedEngine(lambda: build_model("resnet3d18", k_max=5, num_cells=4, p_max=1000.0, width=4), CPU)
+    stack = engine.init_stack(2, torch.Generator().manual_seed(0))
+    rows = torch.stack([data.train.ep_rows(0)[:33], data.train.ep_rows(1)[:33]])  # 32 + 1
+    result = engine.local_train(stack, rows, data.train, Objective("mse", 1000.0, 0.95, 0.05), lr=1e-3, epochs=1,
+                                batch_size=32, generator=torch.Generator().manual_seed(0))
+    assert result.ok.all()
