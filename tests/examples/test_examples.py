@@ -38,7 +38,7 @@ def test_quickstart(tmp_path, capsys):
 @pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
 def test_train_sb3_selector(tmp_path, capsys):
     save = tmp_path / "ppo.zip"
-    path = load("train_sb3_selector").main([*TINY, "--max-rounds", "3", "--total-timesteps", "8", "--n-steps", "4",
+    path = load("train_sb3_selector").main([*TINY, "--max-rounds", "2", "--total-timesteps", "4", "--n-steps", "4",
                                             "--log-dir", str(tmp_path / "runs"), "--save-path", str(save)])
     out = capsys.readouterr().out
     assert path == save and save.exists()
