@@ -37,6 +37,7 @@ def _timed(function: Callable[..., Any], bucket: list[float]) -> Callable[..., A
             return function(*args)
         finally:
             bucket.append(time.perf_counter() - start)
+
     return wrapper
 
 
@@ -49,8 +50,9 @@ def main(argv: list[str] | None = None) -> tuple[float, float]:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
 
-    env = gym.make(mimo_env.ENV_ID, preset=args.preset, model=args.model, device=args.device,
-                   max_rounds=args.steps + 1).unwrapped
+    env = gym.make(
+        mimo_env.ENV_ID, preset=args.preset, model=args.model, device=args.device, max_rounds=args.steps + 1
+    ).unwrapped
     pair_ratios: list[float] = []
     env_total = inner_total = bare_total = 0.0
     for repeat in range(args.repeats):
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> tuple[float, float]:
         for i in range(args.steps):
             mask = env.action_space.sample()
             times = {}
-            for side in (("env", "bare") if i % 2 == 0 else ("bare", "env")):
+            for side in ("env", "bare") if i % 2 == 0 else ("bare", "env"):
                 start = time.perf_counter()
                 if side == "env":
                     _, reward_env, *_ = env.step(mask)
@@ -82,13 +84,17 @@ def main(argv: list[str] | None = None) -> tuple[float, float]:
     steps = args.steps * args.repeats
     side_by_side = float(np.median(pair_ratios))
     inside = env_total / inner_total
-    print(f"preset {args.preset}, model {args.model}, device {env.device}, {steps} steps "
-          f"({args.repeats} episodes x {args.steps})")
+    print(
+        f"preset {args.preset}, model {args.model}, device {env.device}, {steps} steps "
+        f"({args.repeats} episodes x {args.steps})"
+    )
     print(f"bare run_round + evaluate       : {1e3 * bare_total / steps:9.2f} ms/round")
     print(f"env.step                        : {1e3 * env_total / steps:9.2f} ms/round")
     print(f"  of which the env's own work   : {1e3 * (env_total - inner_total) / steps:9.3f} ms/round")
-    print(f"ratio side by side (median)     : {side_by_side:9.4f}  (per-step ratios from "
-          f"{min(pair_ratios):.3f} to {max(pair_ratios):.3f}: machine noise)")
+    print(
+        f"ratio side by side (median)     : {side_by_side:9.4f}  (per-step ratios from "
+        f"{min(pair_ratios):.3f} to {max(pair_ratios):.3f}: machine noise)"
+    )
     print(f"ratio inside the step           : {inside:9.4f}  (target <= 1.10)")
     return side_by_side, inside
 

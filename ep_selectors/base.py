@@ -59,4 +59,3 @@ def check_observation(observation: object, num_eps: int, context_dim: int | None
     if not np.all(np.isfinite(x)):
         raise ValueError(f"observation must be finite, got {x}")
     return x
-

@@ -58,8 +58,12 @@ def run_episode(
         next_observation, reward, terminated, truncated, info = env.step(mask)
         selector.update(observation, mask, float(reward))
         record = dict(info)
-        record.update(reward=float(reward), selected_mask=np.asarray(mask, dtype=bool),
-                      terminated=bool(terminated), truncated=bool(truncated))
+        record.update(
+            reward=float(reward),
+            selected_mask=np.asarray(mask, dtype=bool),
+            terminated=bool(terminated),
+            truncated=bool(truncated),
+        )
         if not records:
             record["reset_info"] = reset_info
         records.append(record)

@@ -29,8 +29,12 @@ DEFAULT_EXPLORATION = 1.0
 
 
 def _positive_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
@@ -107,8 +111,11 @@ class ThompsonSelector:
         """
         x = check_observation(observation, self.num_eps, self.context_dim)
         selected = validate_subset_mask(mask, self.num_eps, self.budget)
-        if isinstance(reward, bool) or not isinstance(reward, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(reward):
+        if (
+            isinstance(reward, bool)
+            or not isinstance(reward, (int, float, np.integer, np.floating))
+            or not math.isfinite(reward)
+        ):
             raise ValueError(f"reward must be a finite number, got {reward!r}")
         for row in x[selected]:
             v_row = self._v_inv @ row

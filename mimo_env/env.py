@@ -34,8 +34,9 @@ FEDERATION_CACHE_SIZE = 4
 _FEDERATIONS: OrderedDict[tuple[ScenarioConfig, int], Federation] = OrderedDict()
 
 
-def cached_federation(config: ScenarioConfig, data_seed: int, cache_dir: str | Path | None = None,
-                      progress: bool = False) -> Federation:
+def cached_federation(
+    config: ScenarioConfig, data_seed: int, cache_dir: str | Path | None = None, progress: bool = False
+) -> Federation:
     """The federation of ``(config, data_seed)``, built once per process (and cached on disk by
     :func:`mimo_env.dataset.build_federation` when ``cache_dir`` is given).
 
@@ -69,8 +70,7 @@ def _resolve_scenario(preset: str | ScenarioConfig, sigma2: float | None) -> Sce
         raise ValueError(f"preset must be one of {sorted(PRESETS)} or a ScenarioConfig, got {preset!r}")
     if sigma2 is None:
         return scenario
-    if isinstance(sigma2, bool) or not isinstance(sigma2, (int, float)) or not math.isfinite(sigma2) \
-            or sigma2 < 0:
+    if isinstance(sigma2, bool) or not isinstance(sigma2, (int, float)) or not math.isfinite(sigma2) or sigma2 < 0:
         raise ValueError(f"sigma2 must be None or a finite number >= 0, got {sigma2!r}")
     return scenario.replace(sigma2=float(sigma2))
 
@@ -203,8 +203,7 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         reserved = {"num_clusters", "model", "objective"} & set(fl_overrides)
         if reserved:
             raise ValueError(f"fl_overrides must not repeat the explicit arguments {sorted(reserved)}")
-        self.fl_config = FLConfig().replace(num_clusters=num_clusters, model=model, objective=objective,
-                                            **fl_overrides)
+        self.fl_config = FLConfig().replace(num_clusters=num_clusters, model=model, objective=objective, **fl_overrides)
         num_eps = self.scenario.num_eps
         if not _is_int(ep_budget) or not 1 <= ep_budget <= num_eps:
             raise ValueError(f"ep_budget must be an integer in [1, N={num_eps}], got {ep_budget!r}")
@@ -215,8 +214,7 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         if cache_dir is not None and not isinstance(cache_dir, (str, Path)):
             raise ValueError(f"cache_dir must be None or a path, got {cache_dir!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, "
-                             f"got {render_mode!r}")
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.device = resolve_device(device)
         self.ep_budget = int(ep_budget)
         self.max_rounds = int(max_rounds)
@@ -261,15 +259,20 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         return self._federation
 
     # ----- Gymnasium API ------------------------------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None,
-              ) -> tuple[NDArray[np.float32], dict[str, Any]]:
+    def reset(
+        self,
+        *,
+        seed: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         """Fresh cluster models, round 1 with every EP; returns (contexts [N, 2 + C], info). No options exist."""
         if options:
             raise ValueError(f"options are not supported, got {options!r}")
         super().reset(seed=seed)
         self.torch_seed = int(self.np_random.integers(0, 2**31 - 1))
-        self._algorithm = make_algorithm("clustered", self.federation, self.fl_config, device=self.device,
-                                         seed=self.torch_seed)
+        self._algorithm = make_algorithm(
+            "clustered", self.federation, self.fl_config, device=self.device, seed=self.torch_seed
+        )
         report = self._algorithm.run_round(np.ones(self.num_eps, dtype=bool))
         evaluation = self._algorithm.evaluate()
         self._first_train_loss = evaluation.train_loss.copy()
@@ -311,13 +314,17 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
             return "MIMOClusteredFL-v0: call reset() first\n"
         info = self._last_info
         obs = self._contexts
-        lines = [f"round {info['round']}/{self.max_rounds}  reward (global min-SE) "
-                 f"{info['global_min_se']:.4f} bit/s/Hz  cluster accuracy {info['cluster_accuracy']:.2f}",
-                 " EP  topo  model  sel  train/1st  val/1st  val min-SE"]
+        lines = [
+            f"round {info['round']}/{self.max_rounds}  reward (global min-SE) "
+            f"{info['global_min_se']:.4f} bit/s/Hz  cluster accuracy {info['cluster_accuracy']:.2f}",
+            " EP  topo  model  sel  train/1st  val/1st  val min-SE",
+        ]
         for n in range(self.num_eps):
-            lines.append(f"{n:3d}  {info['topology_cluster'][n]:4d}  {info['chosen_cluster'][n]:5d}  "
-                         f"{'*' if info['selected'][n] else ' ':>3}  {obs[n, 0]:9.3f}  {obs[n, 1]:7.3f}  "
-                         f"{info['val_min_se'][n]:10.4f}")
+            lines.append(
+                f"{n:3d}  {info['topology_cluster'][n]:4d}  {info['chosen_cluster'][n]:5d}  "
+                f"{'*' if info['selected'][n] else ' ':>3}  {obs[n, 0]:9.3f}  {obs[n, 1]:7.3f}  "
+                f"{info['val_min_se'][n]:10.4f}"
+            )
         return "\n".join(lines) + "\n"
 
     def close(self) -> None:
@@ -330,8 +337,11 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         ratio = loss / np.maximum(first, np.finfo(np.float64).tiny)
         return np.clip(np.nan_to_num(ratio, nan=RATIO_CLIP, posinf=RATIO_CLIP), 0.0, RATIO_CLIP)
 
-    def _observe(self, report: RoundReport, evaluation: Evaluation,
-                 ) -> tuple[NDArray[np.float32], dict[str, Any]]:
+    def _observe(
+        self,
+        report: RoundReport,
+        evaluation: Evaluation,
+    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         contexts = np.zeros(self.observation_space.shape, dtype=np.float32)
         contexts[:, 0] = self._ratio(self._last_train_loss, self._first_train_loss)
         contexts[:, 1] = self._ratio(evaluation.val_loss, self._first_val_loss)
@@ -354,8 +364,7 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
             "global_min_se": float(evaluation.reward),
             "cluster_test_min_se": np.asarray(evaluation.cluster_test_min_se, dtype=np.float64).copy(),
             "cluster_optimal_min_se": np.asarray(evaluation.cluster_optimal_min_se, dtype=np.float64).copy(),
-            "cluster_equal_power_min_se": np.asarray(evaluation.cluster_equal_power_min_se,
-                                                     dtype=np.float64).copy(),
+            "cluster_equal_power_min_se": np.asarray(evaluation.cluster_equal_power_min_se, dtype=np.float64).copy(),
             "cluster_accuracy": float(evaluation.cluster_accuracy),
         }
         self._contexts = contexts

@@ -88,8 +88,7 @@ def validate_subset_mask(action: object, num_eps: int, budget: int) -> NDArray[n
     mask = values.astype(bool)
     count = int(mask.sum())
     if count == 0:
-        raise ValueError("action selects no EP: select at least 1 and at most "
-                         f"budget={budget} EPs, got {values}")
+        raise ValueError(f"action selects no EP: select at least 1 and at most budget={budget} EPs, got {values}")
     if count > budget:
         raise ValueError(f"action selects {count} EPs, more than the budget S={budget}: {values}")
     return mask
@@ -149,8 +148,10 @@ class SubsetMask(spaces.MultiBinary):
         free = np.flatnonzero(m == 2)
         missing = self.budget - forced.size
         if missing < 0 or missing > free.size:
-            raise ValueError(f"mask {mask!r} cannot give a subset of exactly S={self.budget} EPs "
-                             f"({forced.size} forced, {free.size} free)")
+            raise ValueError(
+                f"mask {mask!r} cannot give a subset of exactly S={self.budget} EPs "
+                f"({forced.size} forced, {free.size} free)"
+            )
         out[forced] = 1
         out[self.np_random.choice(free, size=missing, replace=False)] = 1
         return out

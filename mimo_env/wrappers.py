@@ -46,8 +46,17 @@ class ScoreToSubsetWrapper(gym.ActionWrapper):
 
 
 #: info keys of ``MassiveMIMOFLEnv`` the logger reads.
-_REQUIRED_INFO = ("round", "global_min_se", "selected", "cluster_test_min_se", "cluster_optimal_min_se",
-                  "cluster_equal_power_min_se", "cluster_accuracy", "train_loss", "val_loss")
+_REQUIRED_INFO = (
+    "round",
+    "global_min_se",
+    "selected",
+    "cluster_test_min_se",
+    "cluster_optimal_min_se",
+    "cluster_equal_power_min_se",
+    "cluster_accuracy",
+    "train_loss",
+    "val_loss",
+)
 
 
 class TensorBoardLogger(gym.Wrapper):

@@ -15,10 +15,16 @@ from mimo_env.spaces import SubsetMask, top_s_mask, validate_subset_mask
 class LinearBanditEnv(gym.Env):
     """N arms, d-dimensional contexts, budget S, ``horizon`` steps per episode, Gaussian reward noise."""
 
-    def __init__(self, num_eps: int = 10, context_dim: int = 4, budget: int = 3, horizon: int = 200,
-                 noise: float = 0.1) -> None:
+    def __init__(
+        self, num_eps: int = 10, context_dim: int = 4, budget: int = 3, horizon: int = 200, noise: float = 0.1
+    ) -> None:
         self.num_eps, self.context_dim, self.budget, self.horizon, self.noise = (
-            num_eps, context_dim, budget, horizon, noise)
+            num_eps,
+            context_dim,
+            budget,
+            horizon,
+            noise,
+        )
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (num_eps, context_dim), np.float64)
         self.action_space = SubsetMask(num_eps, budget)
         self.omega = np.linspace(1.0, -1.0, context_dim)

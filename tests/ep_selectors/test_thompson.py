@@ -30,8 +30,9 @@ def test_posterior_mean_is_ridge_solution_of_history(regularization):
     v = x_all.T @ x_all + regularization * np.eye(5)
     ridge = np.linalg.solve(v, x_all.T @ r_all)
     np.testing.assert_allclose(selector.posterior_mean, ridge, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(selector.posterior_covariance, selector.exploration**2 * np.linalg.inv(v),
-                               rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(
+        selector.posterior_covariance, selector.exploration**2 * np.linalg.inv(v), rtol=1e-8, atol=1e-14
+    )
 
 
 def test_prior_before_any_update():
@@ -44,10 +45,17 @@ def test_weight_samples_follow_the_posterior():
     selector = ThompsonSelector(num_eps=6, context_dim=3, budget=2, exploration=0.7, seed=11)
     _play(selector, np.random.default_rng(1), rounds=5)
     draws = np.array([selector.sample_weights() for _ in range(20000)])
-    np.testing.assert_allclose(draws.mean(axis=0), selector.posterior_mean,
-                               atol=5 * np.sqrt(np.diag(selector.posterior_covariance).max() / 20000))
-    np.testing.assert_allclose(np.cov(draws.T), selector.posterior_covariance, rtol=0.08,
-                               atol=0.05 * np.abs(selector.posterior_covariance).max())
+    np.testing.assert_allclose(
+        draws.mean(axis=0),
+        selector.posterior_mean,
+        atol=5 * np.sqrt(np.diag(selector.posterior_covariance).max() / 20000),
+    )
+    np.testing.assert_allclose(
+        np.cov(draws.T),
+        selector.posterior_covariance,
+        rtol=0.08,
+        atol=0.05 * np.abs(selector.posterior_covariance).max(),
+    )
 
 
 def test_select_is_top_s_of_sampled_scores_and_reset_repeats():

@@ -31,15 +31,27 @@ def test_quickstart(tmp_path, capsys):
         assert list((tmp_path / "quick" / name).glob("events.out.tfevents.*"))
         assert f"{results[name][-1]['reward']:.4f}" in out
     # same episode seed: both selectors start from the same round-1 models
-    assert results["thompson"][0]["reset_info"]["global_min_se"] == results["uniform"][0]["reset_info"][
-        "global_min_se"]
+    assert results["thompson"][0]["reset_info"]["global_min_se"] == results["uniform"][0]["reset_info"]["global_min_se"]
 
 
 @pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
 def test_train_sb3_selector(tmp_path, capsys):
     save = tmp_path / "ppo.zip"
-    path = load("train_sb3_selector").main([*TINY, "--max-rounds", "2", "--total-timesteps", "4", "--n-steps", "4",
-                                            "--log-dir", str(tmp_path / "runs"), "--save-path", str(save)])
+    path = load("train_sb3_selector").main(
+        [
+            *TINY,
+            "--max-rounds",
+            "2",
+            "--total-timesteps",
+            "4",
+            "--n-steps",
+            "4",
+            "--log-dir",
+            str(tmp_path / "runs"),
+            "--save-path",
+            str(save),
+        ]
+    )
     out = capsys.readouterr().out
     assert path == save and save.exists()
     assert "evaluation episode, learned" in out and "evaluation episode, uniform" in out
@@ -51,8 +63,9 @@ def test_train_sb3_selector(tmp_path, capsys):
 
 @pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
 def test_sweep_thompson(capsys):
-    summary = load("sweep_thompson").main([*TINY, "--seeds", "2", "--max-rounds", "2", "--lambdas", "1",
-                                           "--epsilons", "0.1"])
+    summary = load("sweep_thompson").main(
+        [*TINY, "--seeds", "2", "--max-rounds", "2", "--lambdas", "1", "--epsilons", "0.1"]
+    )
     out = capsys.readouterr().out
     assert set(summary) == {"uniform", "thompson lambda=1 eps=0.1"}
     assert summary["uniform"]["diff_to_uniform"] == 0.0

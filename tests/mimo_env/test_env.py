@@ -76,8 +76,10 @@ def test_gym_make_by_id_and_module_form():
     assert env.observation_space.shape == (N, 2 + C) and env.observation_space.dtype == np.float32
     assert env.action_space == SubsetMask(N, 2)
     # the "module:id" form imports mimo_env itself: check it in a fresh interpreter
-    code = ("import gymnasium as gym; env = gym.make('mimo_env:MIMOClusteredFL-v0', preset='tiny', device='cpu'); "
-            "print(type(env.unwrapped).__name__, env.observation_space.shape)")
+    code = (
+        "import gymnasium as gym; env = gym.make('mimo_env:MIMOClusteredFL-v0', preset='tiny', device='cpu'); "
+        "print(type(env.unwrapped).__name__, env.observation_space.shape)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.split() == ["MassiveMIMOFLEnv", "(6,", "5)"]
 

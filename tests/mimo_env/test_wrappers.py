@@ -88,8 +88,14 @@ def test_tensorboard_logger_writes_rounds_and_episodes(tmp_path):
     _, accuracy = scalars(tmp_path / "env", "round/cluster_accuracy")
     np.testing.assert_allclose([v for _, v in accuracy], [i["cluster_accuracy"] for i in infos], rtol=1e-6)
     tags = set(acc.Tags()["scalars"])
-    assert {"loss/train_mean", "loss/val_mean", "cluster/0/optimal_min_se", "cluster/2/equal_power_min_se",
-            "episode/final_reward", "round/index"} <= tags
+    assert {
+        "loss/train_mean",
+        "loss/val_mean",
+        "cluster/0/optimal_min_se",
+        "cluster/2/equal_power_min_se",
+        "episode/final_reward",
+        "round/index",
+    } <= tags
 
 
 def test_tensorboard_logger_under_the_score_wrapper(tmp_path):
