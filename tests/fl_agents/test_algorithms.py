@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from fl_agents import ALGORITHMS, FLConfig, make_algorithm
+from mimo_env import metrics
 from mimo_env.federation import Federation
 
 FAST = FLConfig(model="mlp", width=32, objective="se")
@@ -163,3 +164,31 @@ def test_poisoned_ep_is_skipped_and_other_models_stay_finite(federation, name):
     assert np.isfinite(np.delete(evaluation.val_min_se, 3)).all()
     clean = make_algorithm(name, federation, FAST, device="cpu", seed=0)
     assert not same(snapshot(clean), snapshot(algo))  # the other EPs did train
+
+
+def test_centralized_round_is_one_pooled_model_and_loss(federation):
+    algo = make_algorithm("centralized", federation, FAST, device="cpu", seed=0)
+    selected = np.array([True, True, False, True, False, False])
+    report = algo.run_round(selected)
+    assert np.unique(report.train_loss[selected]).size == 1 and np.isnan(report.train_loss[~selected]).all()
+    assert (report.chosen_cluster == 0).all()
+
+
+def test_cluster_accuracy_uses_the_best_one_to_one_matching(federation):
+    algo = make_algorithm("clustered", federation, FAST, device="cpu", seed=0)
+    assert federation.topology_clusters.tolist() == [0, 0, 1, 1, 2, 2]
+    assert algo.cluster_accuracy(np.array([2, 2, 0, 0, 1, 1])) == 1.0
+    assert algo.cluster_accuracy(np.array([0, 0, 0, 0, 1, 1])) == pytest.approx(4 / 6)
+    assert algo.cluster_accuracy(np.array([1, 1, 1, 1, 1, 1])) == pytest.approx(2 / 6)
+
+
+def test_evaluation_min_se_matches_mimo_env_metrics(federation):
+    algo = make_algorithm("fedavg", federation, FAST, device="cpu", seed=0)
+    algo.run_round(all_true(algo))
+    evaluation = algo.evaluate()
+    rho = algo.predict(algo.data.test, evaluation.chosen_cluster).double().numpy()
+    offsets = algo.data.test.offsets
+    for n, ep in enumerate(federation.eps):
+        rows = rho[offsets[n] : offsets[n + 1]]
+        expected = metrics.min_se(rows, ep.test.true_a, ep.test.true_b, ep.test.mask, federation.config.se_prefactor)
+        assert evaluation.test_min_se[n] == pytest.approx(expected.mean(), rel=1e-5)
