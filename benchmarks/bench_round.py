@@ -97,7 +97,7 @@ def sequential_round(algo: FederatedBase, selected: np.ndarray) -> None:
                 if stack.buffers[key].is_floating_point() and key in states[0]:  # persistent buffers
                     stack.buffers[key][c] = sum(states[i][key] * (weights[i] / total) for i in members)
     algo.round_index += 1
-    algo._version += 1
+    algo.mark_models_changed()
 
 
 def time_rounds(federation, config: FLConfig, device: str, repeats: int) -> None:

@@ -101,8 +101,10 @@ class FederatedBase:
         self.num_models = self.num_models_for(config)
         self.models: ModelStack = self.engine.init_stack(self.num_models, self._init_generator)
         self.round_index = 0
-        self._version = 0
-        self._train_loss_cache: tuple[int, np.ndarray] | None = None
+        self._version_counter = 0
+        self._model_versions = np.zeros(self.num_models, dtype=np.int64)  # bumped whenever a model changes
+        self._loss_rows = np.zeros((self.num_models, self.num_eps))  # cached train_loss_matrix rows ...
+        self._loss_row_versions = np.full(self.num_models, -1, dtype=np.int64)  # ... for these model versions
 
     # ----- hooks ---------------------------------------------------------------------------------------------------
     def num_models_for(self, config: FLConfig) -> int:
@@ -173,21 +175,32 @@ class FederatedBase:
                           "left out of the aggregation", stacklevel=2)
         self.models = new_models
         self.round_index = round_index
-        self._version += 1
+        self.mark_models_changed(np.unique(np.asarray(targets)[np.asarray(oks, dtype=bool)]))
         return RoundReport(round=round_index, selected=mask.copy(), chosen_cluster=chosen.astype(np.int64),
                            train_loss=train_loss, skipped=skipped, learning_rate=lr)
 
     # ----- evaluation ------------------------------------------------------------------------------------------------
+    def mark_models_changed(self, models: np.ndarray | None = None) -> None:
+        """Invalidate cached losses of ``models`` (indices; all when None) after their weights changed."""
+        self._version_counter += 1
+        self._model_versions[slice(None) if models is None else np.asarray(models, dtype=np.int64)] = (
+            self._version_counter)
+
     def train_loss_matrix(self) -> np.ndarray:
-        """[M, N] float64, every model's loss F on every EP's training set (cached while the models are unchanged)."""
-        if self._train_loss_cache is None or self._train_loss_cache[0] != self._version:
-            split = self.data.train
-            rho = self.engine.predict_shared(self.models, split.features, split.mask)
-            losses = self.objective(rho, split.gather(torch.arange(split.num_rows, device=self.device),
-                                                      self.objective.fields))
-            matrix = split.per_ep_mean(losses.to(torch.float64)).cpu().numpy()
-            self._train_loss_cache = (self._version, matrix)
-        return self._train_loss_cache[1]
+        """[M, N] float64, every model's loss F on every EP's training set (all EPs' data in one pass per model).
+
+        Rows are cached per model and recomputed only for models that changed since (e.g. a cluster nobody
+        selected keeps its row); each row is computed alone, so cached and fresh rows are bitwise identical.
+        """
+        split = self.data.train
+        every_row = torch.arange(split.num_rows, device=self.device)
+        for m in np.flatnonzero(self._loss_row_versions != self._model_versions):
+            single = self.models.select(torch.tensor([int(m)], device=self.device))
+            rho = self.engine.predict_shared(single, split.features, split.mask)
+            losses = self.objective(rho, split.gather(every_row, self.objective.fields))
+            self._loss_rows[m] = split.per_ep_mean(losses.to(torch.float64)).cpu().numpy()[0]
+            self._loss_row_versions[m] = self._model_versions[m]
+        return self._loss_rows.copy()
 
     def predict(self, split: DeviceSplit, models: np.ndarray) -> torch.Tensor:
         """rho of every row of ``split``, each EP using model ``models[n]``: -> [R, U] float."""
@@ -261,4 +274,4 @@ class FederatedBase:
         self.round_index = int(state["round_index"])
         self._init_generator.set_state(state["init_generator"])
         self._shuffle_generator.set_state(state["shuffle_generator"])
-        self._version += 1
+        self.mark_models_changed()

@@ -89,11 +89,11 @@ class ClusteredFL(FederatedBase):
         if self.round_index > 0 or self.config.cluster_init != "farthest":
             return super().run_round(selected)
         mask = self._validate_selection(selected, 1)
-        previous = self.models, self._version
+        previous = self.models, self._model_versions.copy()
         self.models = self.farthest_first_models(mask)
-        self._version += 1
+        self.mark_models_changed()
         try:
             return super().run_round(mask)
         except BaseException:
-            self.models, self._version = previous
+            self.models, self._model_versions = previous
             raise

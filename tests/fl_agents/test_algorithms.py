@@ -78,6 +78,9 @@ def test_unselected_clusters_keep_their_models(federation):
     for c in range(3):
         untouched = all(torch.equal(before[k][c], after[k][c]) for k in before)
         assert untouched == (c != chosen[0])
+    cached = algo.train_loss_matrix()  # only the trained cluster's row was recomputed
+    algo.mark_models_changed()
+    np.testing.assert_array_equal(cached, algo.train_loss_matrix())
 
 
 def test_clustered_fl_recovers_true_clusters_and_beats_equal_power(federation):
