@@ -134,11 +134,18 @@ def _nan(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON to ``path`` so that readers see either the old file or the complete new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp creates 0600; give the permissions of an ordinary new file
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle, indent=1, allow_nan=False)
             handle.flush()

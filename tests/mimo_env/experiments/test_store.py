@@ -48,6 +48,9 @@ def test_atomic_write_leaves_old_file_intact_on_failure(tmp_path):
         write_json_atomic(path, {"a": math.nan})  # allow_nan=False fails mid-write
     assert json.loads(path.read_text()) == {"a": 1}
     assert os.listdir(tmp_path) == ["x.json"]  # no temporary file left behind
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's private 0600
 
 
 def test_store_saves_loads_and_refuses_mixed_settings(tmp_path):
