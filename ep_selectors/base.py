@@ -52,10 +52,38 @@ def check_observation(observation: object, num_eps: int, context_dim: int | None
         num_eps: N, the expected number of rows.
         context_dim: d, the expected number of columns (None accepts any).
     """
-    x = np.asarray(observation, dtype=np.float64)
+    try:
+        x = np.asarray(observation, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"observation must be a numeric [N, d] array, got {observation!r}") from error
     if x.ndim != 2 or x.shape[0] != num_eps or (context_dim is not None and x.shape[1] != context_dim):
         expected = f"({num_eps}, {context_dim if context_dim is not None else 'd'})"
         raise ValueError(f"observation must have shape {expected}, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"observation must be finite, got {x}")
     return x
+
+
+def check_state(state: object, selector: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A selector's ``state_dict`` checked against the selector loading it; ``ValueError`` on a mismatch.
+
+    Args:
+        state: what ``load_state_dict`` received.
+        selector: the expected ``state["selector"]`` (the selector's kind, e.g. ``"thompson"``).
+        params: the loading selector's parameters; ``state["params"]`` must equal them.
+
+    Returns:
+        ``state`` as a dict.
+    """
+    if not isinstance(state, dict):
+        raise ValueError(f"state must be a dict from state_dict(), got {type(state).__name__}")
+    if state.get("selector") != selector:
+        raise ValueError(f"state is for a {state.get('selector')!r} selector, not {selector!r}")
+    stored = state.get("params")
+    if not isinstance(stored, dict):
+        raise ValueError(f"state params must be a dict, got {stored!r}")
+    for key in sorted(set(stored) | set(params)):
+        if stored.get(key) != params.get(key):
+            raise ValueError(f"state was saved by a selector with {key}={stored.get(key)!r}, this one has "
+                             f"{key}={params.get(key)!r}")
+    return state

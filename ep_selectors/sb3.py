@@ -6,6 +6,7 @@ The policy was trained through :class:`mimo_env.wrappers.ScoreToSubsetWrapper`: 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from numpy.typing import NDArray
 from stable_baselines3 import A2C, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 
+from ep_selectors.base import check_state
 from mimo_env.spaces import check_budget, top_s_mask
 
 #: The algorithms :meth:`SB3Selector.load` knows, by name.
@@ -62,6 +64,28 @@ class SB3Selector:
         if not file.exists() and not file.with_suffix(".zip").exists():
             raise ValueError(f"path {str(path)!r} does not exist")
         return cls(ALGORITHMS[algo].load(str(file), device=device), budget, deterministic=deterministic)
+
+    def policy_digest(self) -> str:
+        """SHA-256 of the policy's parameters (names, shapes, dtypes and values, in name order): identifies it."""
+        digest = hashlib.sha256()
+        for name, tensor in sorted(self.model.policy.state_dict().items()):
+            value = tensor.detach().cpu().contiguous()
+            digest.update(f"{name}:{tuple(value.shape)}:{value.dtype};".encode())
+            digest.update(value.numpy().tobytes())
+        return digest.hexdigest()
+
+    def state_dict(self) -> dict[str, Any]:
+        """``params`` only (algorithm, N, S, deterministic, :meth:`policy_digest`): a trained policy does not learn
+        while it selects, so the model file (loaded again with :meth:`load`) is its whole state. A stochastic policy
+        (``deterministic=False``) draws from torch's global generator, which is not part of the state."""
+        return {"selector": "sb3", "params": {"algo": type(self.model).__name__, "num_eps": self.num_eps,
+                                              "budget": self.budget, "deterministic": self.deterministic,
+                                              "policy_sha256": self.policy_digest()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Check that ``state`` was saved with this very policy and settings (``ValueError`` naming the first
+        difference); there is nothing else to restore."""
+        check_state(state, "sb3", self.state_dict()["params"])
 
     def reset(self, seed: int | None = None) -> None:
         """Seed SB3's generators for stochastic actions (``deterministic=False``); a no-op otherwise."""

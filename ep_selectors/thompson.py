@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ep_selectors.base import check_observation, check_positive_int
+from ep_selectors.base import check_observation, check_positive_int, check_state
+from mimo_env.resume import generator_state, restore_generator
 from mimo_env.spaces import check_budget, top_s_mask, validate_subset_mask
 
 #: Default ridge regularisation lambda (see the sweep in ``examples/sweep_thompson.py`` and the README).
@@ -72,6 +73,41 @@ class ThompsonSelector:
         self._v_inv = np.eye(self.context_dim) / self.regularization
         self._b = np.zeros(self.context_dim)
         self.num_rows = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The learned state and the generator: ``v_inv`` [d, d] = V^{-1}, ``b`` [d] = X^T r, ``num_rows``, ``rng``
+        (bit-generator state), plus ``params`` (N, d, S, lambda, epsilon), checked by :meth:`load_state_dict`."""
+        return {"selector": "thompson",
+                "params": {"num_eps": self.num_eps, "context_dim": self.context_dim, "budget": self.budget,
+                           "regularization": self.regularization, "exploration": self.exploration},
+                "v_inv": self._v_inv.copy(), "b": self._b.copy(), "num_rows": self.num_rows,
+                "rng": generator_state(self._rng)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` of a selector with the same parameters; the next :meth:`select` draws what
+        the saved selector would have drawn.
+
+        Raises:
+            ValueError: other parameters (named), or a malformed state (nothing changes then).
+        """
+        check_state(state, "thompson", {"num_eps": self.num_eps, "context_dim": self.context_dim,
+                                        "budget": self.budget, "regularization": self.regularization,
+                                        "exploration": self.exploration})
+        d = self.context_dim
+        v_inv, b = np.asarray(state.get("v_inv")), np.asarray(state.get("b"))
+        if v_inv.shape != (d, d) or b.shape != (d,):
+            raise ValueError(f"state v_inv and b must have shapes ({d}, {d}) and ({d},), got {v_inv.shape} and "
+                             f"{b.shape}")
+        if not (np.issubdtype(v_inv.dtype, np.floating) and np.issubdtype(b.dtype, np.floating)
+                and np.all(np.isfinite(v_inv)) and np.all(np.isfinite(b))):
+            raise ValueError("state v_inv and b must be finite float arrays")
+        num_rows = state.get("num_rows")
+        if isinstance(num_rows, bool) or not isinstance(num_rows, int) or num_rows < 0:
+            raise ValueError(f"state num_rows must be a non-negative integer, got {num_rows!r}")
+        rng = np.random.default_rng()
+        restore_generator(rng, state.get("rng"), "state rng")
+        self._rng, self._v_inv, self._b = rng, v_inv.astype(np.float64), b.astype(np.float64)
+        self.num_rows = num_rows
 
     @property
     def posterior_mean(self) -> NDArray[np.float64]:

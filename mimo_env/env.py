@@ -23,6 +23,7 @@ from fl_agents.api import Evaluation, RoundReport
 from mimo_env.config import PRESETS, ScenarioConfig
 from mimo_env.dataset import build_federation
 from mimo_env.federation import Federation
+from mimo_env.resume import check_setup, generator_state, restore_generator, setup_fields
 from mimo_env.spaces import SubsetMask, validate_subset_mask
 
 #: Loss ratios of the contexts are clipped to [0, RATIO_CLIP] (non-finite losses map to RATIO_CLIP), so the
@@ -268,7 +269,9 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         """Fresh cluster models, round 1 with every EP; returns (contexts [N, 2 + C], info). No options exist."""
         if options:
             raise ValueError(f"options are not supported, got {options!r}")
-        super().reset(seed=seed)
+        if seed is not None and (not _is_int(seed) or seed < 0):
+            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+        super().reset(seed=None if seed is None else int(seed))
         self.torch_seed = int(self.np_random.integers(0, 2**31 - 1))
         self._algorithm = make_algorithm(
             "clustered", self.federation, self.fl_config, device=self.device, seed=self.torch_seed
@@ -331,6 +334,84 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         """Release the algorithm (and its device memory); the shared datasets stay cached."""
         self._algorithm = None
         self._last_info = None
+
+    # ----- checkpoints --------------------------------------------------------------------------------------------
+    def run_setup(self) -> dict[str, Any]:
+        """What a state of this env must match: scenario fields, FL config, data seed, S and ``max_rounds``
+        (:func:`mimo_env.resume.setup_fields`; the device, cache folder and render mode are free to change)."""
+        return setup_fields(self.scenario, self.fl_config, env=type(self).__name__, data_seed=self.data_seed,
+                            ep_budget=self.ep_budget, max_rounds=self.max_rounds)
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything the run needs to continue exactly; pass it to :meth:`set_state` (or use
+        :func:`mimo_env.resume.save_run`, which writes it to a verified file with the selector's state).
+
+        Returns:
+            ``setup`` (:meth:`run_setup`); ``np_random`` / ``np_random_seed`` (the env's generator), the action and
+            observation spaces' generators; ``algorithm`` (the clustered-FL state: C models, round index, its
+            torch generators) or None before the first ``reset``; ``episode`` (torch seed, round-1 train and
+            validation losses [N], train losses at last participation [N], the last contexts [N, 2 + C] and
+            info, whether the episode is over) or None; ``observation`` (the last contexts) or None.
+        """
+        started = self._algorithm is not None
+        episode = None
+        if started:
+            episode = {"torch_seed": self.torch_seed, "first_train_loss": self._first_train_loss.copy(),
+                       "first_val_loss": self._first_val_loss.copy(), "last_train_loss": self._last_train_loss.copy(),
+                       "contexts": self._contexts.copy(), "last_info": dict(self._last_info),
+                       "episode_over": bool(self._episode_over)}
+        return {"setup": self.run_setup(), "np_random": generator_state(self.np_random),
+                "np_random_seed": self.np_random_seed,
+                "action_space_rng": generator_state(self.action_space.np_random),
+                "observation_space_rng": generator_state(self.observation_space.np_random),
+                "algorithm": self._algorithm.state_dict() if started else None, "episode": episode,
+                "observation": self._contexts.copy() if started else None}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`get_state` of an env with the same :meth:`run_setup`; the next ``step`` continues the
+        saved run exactly. Everything is checked before anything changes.
+
+        Raises:
+            ValueError: another setup (the message names the first differing setting), or a malformed state.
+        """
+        if not isinstance(state, dict):
+            raise ValueError(f"state must be a dict from get_state(), got {type(state).__name__}")
+        check_setup(state.get("setup"), self.run_setup(), type(self).__name__)
+        episode, algorithm_state = state.get("episode"), state.get("algorithm")
+        algorithm = None
+        if (episode is None) != (algorithm_state is None):
+            raise ValueError("state must hold both the algorithm and the episode, or neither (before reset)")
+        if episode is not None:
+            n, shape = self.num_eps, self.observation_space.shape
+            for key in ("first_train_loss", "first_val_loss", "last_train_loss"):
+                if np.shape(episode.get(key)) != (n,):
+                    raise ValueError(f"state episode.{key} must have shape ({n},), got {np.shape(episode.get(key))}")
+            if np.shape(episode.get("contexts")) != shape:
+                raise ValueError(f"state episode.contexts must have shape {shape}, got "
+                                 f"{np.shape(episode.get('contexts'))}")
+            seed = episode.get("torch_seed")
+            if not _is_int(seed) or seed < 0:
+                raise ValueError(f"state episode.torch_seed must be a non-negative integer, got {seed!r}")
+            algorithm = make_algorithm("clustered", self.federation, self.fl_config, device=self.device, seed=seed)
+            algorithm.load_state_dict(algorithm_state)
+        generators = {"np_random": self.np_random, "action_space_rng": self.action_space.np_random,
+                      "observation_space_rng": self.observation_space.np_random}
+        for name in generators:  # check all before setting any
+            restore_generator(np.random.default_rng(), state.get(name), f"state {name}")
+        for name, generator in generators.items():
+            restore_generator(generator, state[name], f"state {name}")
+        self._np_random_seed = state.get("np_random_seed")
+        self._algorithm = algorithm
+        if episode is None:
+            self.torch_seed, self._episode_over, self._last_info = None, False, None
+            return
+        self.torch_seed = int(episode["torch_seed"])
+        self._first_train_loss = np.array(episode["first_train_loss"], dtype=np.float64)
+        self._first_val_loss = np.array(episode["first_val_loss"], dtype=np.float64)
+        self._last_train_loss = np.array(episode["last_train_loss"], dtype=np.float64)
+        self._contexts = np.array(episode["contexts"], dtype=np.float32)
+        self._last_info = dict(episode["last_info"])
+        self._episode_over = bool(episode["episode_over"])
 
     # ----- internals ----------------------------------------------------------------------------------------------
     def _ratio(self, loss: NDArray[np.float64], first: NDArray[np.float64]) -> NDArray[np.float64]:

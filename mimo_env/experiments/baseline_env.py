@@ -21,6 +21,7 @@ from fl_agents.api import Evaluation, RoundReport
 from mimo_env.config import ScenarioConfig
 from mimo_env.env import cached_federation
 from mimo_env.federation import Federation
+from mimo_env.resume import check_setup, generator_state, restore_generator, setup_fields
 
 BASELINE_ALGORITHMS = {"centralized": "centralized", "decentralized": "decentralized", "fedavg": "fedavg"}
 """Benchmark method name -> ``fl_agents.make_algorithm`` name."""
@@ -67,6 +68,7 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         self.action_space = spaces.MultiBinary(n)
         self._algorithm: Any = None
         self._federation: Federation | None = None
+        self._observation: NDArray[np.float32] | None = None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None,
               ) -> tuple[NDArray[np.float32], dict[str, Any]]:
@@ -95,7 +97,44 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         evaluation = self._algorithm.evaluate()
         info = round_info(report, evaluation, self._federation.topology_clusters)
         truncated = report.round >= self.max_rounds
-        return evaluation.val_min_se.astype(np.float32), float(evaluation.reward), False, truncated, info
+        self._observation = evaluation.val_min_se.astype(np.float32)
+        return self._observation.copy(), float(evaluation.reward), False, truncated, info
+
+    def run_setup(self) -> dict[str, Any]:
+        """What a state of this env must match: method, scenario fields, FL config, data seed and ``max_rounds``."""
+        return setup_fields(self.scenario, self.fl_config, env=type(self).__name__, method=self.method,
+                            data_seed=self.data_seed, max_rounds=self.max_rounds)
+
+    def get_state(self) -> dict[str, Any]:
+        """``setup``, the env's generator, the algorithm's state (models, round index, torch generators; None
+        before ``reset``) and the last ``observation``: enough for :meth:`set_state` to continue exactly."""
+        started = self._algorithm is not None
+        return {"setup": self.run_setup(), "np_random": generator_state(self.np_random),
+                "np_random_seed": self.np_random_seed,
+                "algorithm": self._algorithm.state_dict() if started else None,
+                "observation": self._observation.copy() if started else None}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`get_state` of an env with the same :meth:`run_setup` (``ValueError`` otherwise, naming
+        the first difference); everything is checked before anything changes."""
+        if not isinstance(state, dict):
+            raise ValueError(f"state must be a dict from get_state(), got {type(state).__name__}")
+        check_setup(state.get("setup"), self.run_setup(), type(self).__name__)
+        restore_generator(np.random.default_rng(), state.get("np_random"), "state np_random")
+        algorithm, observation = None, None
+        if state.get("algorithm") is not None:
+            observation = np.asarray(state.get("observation"), dtype=np.float32)
+            if observation.shape != self.observation_space.shape:
+                raise ValueError(f"state observation must have shape {self.observation_space.shape}, got "
+                                 f"{observation.shape}")
+            federation = cached_federation(self.scenario, self.data_seed, self.cache_dir)
+            algorithm = make_algorithm(BASELINE_ALGORITHMS[self.method], federation, self.fl_config,
+                                       device=self.device)
+            algorithm.load_state_dict(state["algorithm"])
+            self._federation = federation
+        restore_generator(self.np_random, state["np_random"], "state np_random")
+        self._np_random_seed = state.get("np_random_seed")
+        self._algorithm, self._observation = algorithm, observation
 
     def close(self) -> None:
         self._algorithm = None
