@@ -6,7 +6,8 @@ Subcommands:
   resumable, then write the figures and the table (:mod:`mimo_env.experiments`);
 - ``mimo-fl report``: regenerate the figures and the table from an existing results directory;
 - ``mimo-fl dataset``: build (or load from the cache) one federation and describe it;
-- ``mimo-fl train``: run one method for N rounds and write its TensorBoard logs.
+- ``mimo-fl train``: run one method for N rounds and write its TensorBoard logs; with ``--checkpoint PATH`` it saves
+  the run after every round and resumes from PATH when it exists (:mod:`mimo_env.resume`).
 
 Every argument is validated before any work starts; a bad one exits with status 2 and a message naming it.
 """
@@ -19,8 +20,13 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mimo_env.config import PRESETS
+
+if TYPE_CHECKING:
+    from mimo_env.experiments.settings import BenchmarkSettings
+    from mimo_env.wrappers import TensorBoardLogger
 
 
 def _nonneg_float(text: str) -> float:
@@ -109,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--sigma2", type=_nonneg_float, default=0.0, help="CSI-noise variance (default 0)")
     train.add_argument("--seed", type=_nonneg_int, default=0, help="data seed and episode seed (default 0)")
     train.add_argument("--logdir", default=None, help="TensorBoard folder (default runs/<method>)")
+    train.add_argument("--checkpoint", default=None, metavar="PATH",
+                       help="save the run to PATH after every round and resume from PATH when it exists (a "
+                       "checkpoint of another setup is refused)")
     _add_training_arguments(train)
     for subparser in sub.choices.values():
         subparser.set_defaults(command_parser=subparser)
@@ -172,6 +181,7 @@ def _dataset(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mimo_env.checkpoint import CheckpointError
     from mimo_env.experiments.runner import make_method_env, play_rounds
     from mimo_env.experiments.settings import BenchmarkSettings
     from mimo_env.wrappers import TensorBoardLogger
@@ -186,7 +196,12 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     logdir = Path(args.logdir) if args.logdir is not None else Path("runs") / args.method
     env = TensorBoardLogger(make_method_env(args.method, args.sigma2, args.seed, settings), logdir)
     try:
-        infos = play_rounds(args.method, env, settings, args.seed)
+        if args.checkpoint is None:
+            infos = play_rounds(args.method, env, settings, args.seed)
+        else:
+            infos = _play_resumable(args.method, env, settings, args.seed, Path(args.checkpoint))
+    except CheckpointError as error:
+        parser.error(str(error))
     finally:
         env.close()
     num_clusters = len(infos[0]["cluster_test_min_se"])
@@ -201,6 +216,44 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"optimal                  {optimal}")
     print(f"TensorBoard logs in {logdir}; view them with: tensorboard --logdir {logdir}")
     return 0
+
+
+def _play_resumable(method: str, env: TensorBoardLogger, settings: BenchmarkSettings, seed: int,
+                    path: Path) -> list[dict[str, Any]]:
+    """:func:`~mimo_env.experiments.runner.play_rounds` with :func:`mimo_env.resume.save_run` after every round;
+    resumes from ``path`` when it exists (same rounds, bit for bit on the CPU, as an uninterrupted run)."""
+    import numpy as np
+
+    from ep_selectors import episode_seeds
+    from mimo_env.experiments.runner import make_selector
+    from mimo_env.experiments.settings import BASELINE_METHODS
+    from mimo_env.resume import load_run, save_run
+
+    selector = None if method in BASELINE_METHODS else make_selector(method, env, settings)
+    if path.exists():
+        resumed = load_run(path, env, selector)
+        observation, infos = resumed.observation, list(resumed.history)
+        env.global_step = len(infos)  # TensorBoard continues the saved run's steps
+        env.selection_counts = np.sum([np.asarray(i["selected"], dtype=np.int64) for i in infos[1:]], axis=0,
+                                      dtype=np.int64) if len(infos) > 1 else np.zeros_like(env.selection_counts)
+        print(f"resumed from {path} after round {len(infos)}")
+    else:
+        env_seed, selector_seed = (seed, None) if selector is None else episode_seeds(seed)
+        observation, info = env.reset(seed=env_seed)
+        if selector is not None:
+            selector.reset(selector_seed)
+        infos = [info]
+        save_run(path, env, selector, history=infos)
+    all_eps = np.ones(env.action_space.shape, dtype=np.int8)
+    while len(infos) < settings.rounds:
+        mask = all_eps if selector is None else selector.select(observation)
+        next_observation, reward, _, _, info = env.step(mask)
+        if selector is not None:
+            selector.update(observation, mask, float(reward))
+        observation = next_observation
+        infos.append(info)
+        save_run(path, env, selector, history=infos)
+    return infos
 
 
 _COMMANDS = {"benchmark": _benchmark, "report": _report, "dataset": _dataset, "train": _train}

@@ -17,7 +17,9 @@ import mimo_env
 from ep_selectors import ThompsonSelector, UniformSelector
 from fl_agents import FLConfig
 from mimo_env.checkpoint import CheckpointError, load_checkpoint
+from mimo_env.cli import main
 from mimo_env.config import preset
+from mimo_env.env import MassiveMIMOFLEnv
 from mimo_env.experiments.baseline_env import BaselineEnv
 from mimo_env.resume import load_run, run_setup, save_run
 
@@ -251,3 +253,42 @@ def test_sb3_selector_state_is_its_policy_fingerprint():
         second.load_state_dict(state)
     with pytest.raises(ValueError, match="deterministic"):
         SB3Selector(first.model, budget=2, deterministic=False).load_state_dict(state)
+
+
+def _table(printed: str) -> list[str]:
+    """The per-round rows and the optimum row of ``mimo-fl train``'s table."""
+    return [line for line in printed.splitlines() if line[:5].strip().isdigit() or line.startswith("optimal")]
+
+
+@pytest.mark.parametrize(("method", "env_class"), [("clustered-cmab", MassiveMIMOFLEnv), ("fedavg", BaselineEnv)])
+def test_cli_train_checkpoint_resumes_an_interrupted_run_exactly(method, env_class, cache_dir, tmp_path, capsys,
+                                                                 monkeypatch):
+    args = ["train", "--method", method, "--preset", "tiny", "--rounds", "3", "--ep-budget", "2", "--model", "mlp",
+            "--width", "16", "--device", "cpu", "--cache-dir", str(cache_dir), "--seed", "1"]
+    assert main([*args, "--logdir", str(tmp_path / "plain")]) == 0
+    plain = _table(capsys.readouterr().out)
+    assert len(plain) == 4
+    checkpoint = [*args, "--logdir", str(tmp_path / "resumed"), "--checkpoint", str(tmp_path / "train.ckpt")]
+    step, calls = env_class.step, []
+
+    def interrupted_at_round_3(self, action):
+        calls.append(action)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return step(self, action)
+
+    monkeypatch.setattr(env_class, "step", interrupted_at_round_3)
+    with pytest.raises(KeyboardInterrupt):
+        main(checkpoint)
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(checkpoint) == 0
+    printed = capsys.readouterr().out
+    assert f"resumed from {tmp_path / 'train.ckpt'} after round 2" in printed
+    assert _table(printed) == plain
+    assert main(checkpoint) == 0  # a finished run is only reported again
+    assert _table(capsys.readouterr().out) == plain
+    with pytest.raises(SystemExit) as error:
+        main([*checkpoint, "--sigma2", "0.01"])
+    assert error.value.code == 2
+    assert "scenario.sigma2 is 0.0 in the checkpoint but 0.01 now" in capsys.readouterr().err
