@@ -6,10 +6,13 @@ import torch
 from torch import nn
 
 from fl_agents.models.base import PowerModel
+from fl_agents.models.dense import Dense
 
 
 class MLPPowerModel(PowerModel):
     """Flattened input ``[2 K L^2 + U]`` (scaled dB, real-entry flags, slot mask) -> 3 hidden layers -> ``U + L``.
+
+    Layers are :class:`~fl_agents.models.dense.Dense` (input-major weights, cheaper under ``vmap``).
 
     Args:
         k_max, num_cells, p_max: see :class:`PowerModel`.
@@ -21,10 +24,10 @@ class MLPPowerModel(PowerModel):
         width = width or 256
         num_in = 2 * k_max * num_cells * num_cells + self.num_slots
         self.net = nn.Sequential(
-            nn.Linear(num_in, width), nn.ReLU(),
-            nn.Linear(width, width), nn.ReLU(),
-            nn.Linear(width, width), nn.ReLU(),
-            nn.Linear(width, self.num_slots + num_cells),
+            Dense(num_in, width), nn.ReLU(),
+            Dense(width, width), nn.ReLU(),
+            Dense(width, width), nn.ReLU(),
+            Dense(width, self.num_slots + num_cells),
         )
 
     def logits(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

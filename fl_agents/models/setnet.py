@@ -16,10 +16,11 @@ import torch
 from torch import nn
 
 from fl_agents.models.base import PowerModel
+from fl_agents.models.dense import Dense
 
 
 def _mlp(num_in: int, width: int, num_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(num_in, width), nn.ReLU(), nn.Linear(width, num_out))
+    return nn.Sequential(Dense(num_in, width), nn.ReLU(), Dense(width, num_out))
 
 
 class SetPowerModel(PowerModel):
