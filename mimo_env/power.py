@@ -51,7 +51,10 @@ class MaxMinResult:
 
 def _check_cell(cell: np.ndarray, batch: int, num_slots: int) -> np.ndarray:
     """Validate cell [U] or [B, U] (integers in [-1, U)); return it as int64 [B, U]."""
-    cell = np.asarray(cell)
+    try:
+        cell = np.asarray(cell)
+    except ValueError as error:  # ragged nested sequences
+        raise ValueError(f"cell must be an integer array [B, U] or [U]: {error}") from error
     if not np.issubdtype(cell.dtype, np.integer):
         raise ValueError(f"cell must be an integer array, got dtype {cell.dtype}")
     if cell.shape not in ((num_slots,), (batch, num_slots)):
@@ -63,7 +66,8 @@ def _check_cell(cell: np.ndarray, batch: int, num_slots: int) -> np.ndarray:
 
 
 def _check_p_max(p_max: float) -> float:
-    if isinstance(p_max, bool) or not np.isscalar(p_max) or not np.isfinite(p_max) or p_max <= 0:
+    if (isinstance(p_max, bool) or not isinstance(p_max, (int, float, np.integer, np.floating))
+            or not np.isfinite(p_max) or p_max <= 0):
         raise ValueError(f"p_max must be a finite number > 0, got {p_max!r}")
     return float(p_max)
 
@@ -71,8 +75,11 @@ def _check_p_max(p_max: float) -> float:
 def _check_problem(a: np.ndarray, b: np.ndarray, cell: np.ndarray,
                    p_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Validate the inputs of problem (8); return float64 a [B, U], b [B, U, U], int64 cell [B, U], p_max."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    try:
+        a = np.asarray(a, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"a and b must be numeric arrays [B, U] and [B, U, U]: {error}") from error
     if a.ndim != 2:
         raise ValueError(f"a must have shape [B, U], got shape {a.shape}")
     batch, num_slots = a.shape
@@ -110,9 +117,28 @@ def maxmin_power(a: np.ndarray, b: np.ndarray, cell: np.ndarray, p_max: float) -
         p_max: power budget of every AP (mW, > 0).
 
     Returns:
-        :class:`MaxMinResult` with rho [B, U] (mW, 0 on padding) and the max-min SINR [B].
+        :class:`MaxMinResult` with rho [B, U] (mW, 0 on padding) and the max-min SINR [B] (finite, > 0).
+
+    Raises:
+        ValueError: malformed input (the message names it), or gains so badly scaled (e.g. 1e-300 next to 1e300)
+            that the float64 solution would over- or underflow.
     """
     a, b, cell, p_max = _check_problem(a, b, cell, p_max)
+    if a.shape[0] == 0:
+        return MaxMinResult(rho=np.zeros(a.shape), sinr=np.zeros(0))
+    with np.errstate(all="ignore"):  # overflow on absurdly scaled gains is caught by the finiteness check below
+        try:
+            result = _solve_maxmin(a, b, cell, p_max)
+        except np.linalg.LinAlgError as error:
+            raise ValueError(f"a and b are too badly scaled to solve problem (8) in float64: {error}") from None
+    if not (np.all(np.isfinite(result.rho)) and np.all(np.isfinite(result.sinr)) and np.all(result.sinr > 0)):
+        raise ValueError("a and b are too badly scaled to solve problem (8) in float64 (the solution over- or "
+                         f"underflows); gains span [{a.min():.3g}, {max(a.max(), b.max()):.3g}]")
+    return result
+
+
+def _solve_maxmin(a: np.ndarray, b: np.ndarray, cell: np.ndarray, p_max: float) -> MaxMinResult:
+    """:func:`maxmin_power` on validated inputs with at least one sample."""
     compact = SlotCompaction.from_cell(cell)
     real = compact.real
     a_c = np.where(real, compact.take(a, axis=1), 1.0)
