@@ -6,9 +6,9 @@ vectorised over the leading axis with ``torch.func.vmap``:
 
 - :meth:`BatchedEngine.predict_shared`: every model on the same inputs (the C cluster models on all EPs' data);
 - :meth:`BatchedEngine.predict_paired`: model ``i`` on input block ``i`` (decentralized evaluation);
-- :meth:`BatchedEngine.local_train`: ``S`` local trainings at once (one per selected EP). ONE ``torch.optim.Adam``
-  over the stacked ``[S, ...]`` parameters is exactly ``S`` independent Adams (Adam is elementwise, and the
-  gradient of the sum of the per-EP losses is each EP's own gradient in its slice).
+- :meth:`BatchedEngine.local_train`: ``S`` local trainings at once (one per selected EP). ONE (fused)
+  ``torch.optim.Adam`` over the stacked ``[S, ...]`` parameters is exactly ``S`` independent Adams (Adam is
+  elementwise, and the gradient of the sum of the per-EP losses is each EP's own gradient in its slice).
 
 BatchNorm: running statistics are buffers stacked like the parameters and passed batched into ``vmap``, so each
 model's in-place running-stat update writes only its own slice; in training each EP normalises with its own

@@ -8,7 +8,7 @@ import torch
 from fl_agents.algorithms.base import FederatedBase
 from fl_agents.api import RoundReport
 from fl_agents.config import FLConfig
-from fl_agents.engine import ModelStack
+from fl_agents.engine import ModelStack, concat_stacks
 
 
 class ClusteredFL(FederatedBase):
@@ -61,8 +61,7 @@ class ClusteredFL(FederatedBase):
             copies.append(result.models)
             usable.extend(result.ok.tolist())
             order.extend(group.tolist())
-        stack = ModelStack({k: torch.cat([c.params[k] for c in copies]) for k in copies[0].params},
-                           {k: torch.cat([c.buffers[k] for c in copies]) for k in copies[0].buffers})
+        stack = concat_stacks(copies)
         rho = self.engine.predict_shared(stack, train.features, train.mask)
         losses = self.objective(rho, train.gather(torch.arange(train.num_rows, device=self.device),
                                                   self.objective.fields))
