@@ -202,6 +202,10 @@ class FederatedBase:
             self._loss_row_versions[m] = self._model_versions[m]
         return self._loss_rows.copy()
 
+    def train_losses(self, models: np.ndarray) -> np.ndarray:
+        """[N] float64, the loss F of model ``models[n]`` on EP n's training set (from :meth:`train_loss_matrix`)."""
+        return self.train_loss_matrix()[models, np.arange(self.num_eps)]
+
     def predict(self, split: DeviceSplit, models: np.ndarray) -> torch.Tensor:
         """rho of every row of ``split``, each EP using model ``models[n]``: -> [R, U] float."""
         rho = self.engine.predict_shared(self.models, split.features, split.mask)  # [M, R, U]
@@ -230,7 +234,7 @@ class FederatedBase:
     def evaluate(self) -> Evaluation:
         """The current models as each EP sees them (models unchanged); see :class:`fl_agents.api.Evaluation`."""
         models = self.current_models()
-        train_loss, _, _ = self._split_metrics(self.data.train, models)
+        train_loss = self.train_losses(models)
         val_loss, val_min_se, _ = self._split_metrics(self.data.val, models)
         _, test_min_se, test_rows = self._split_metrics(self.data.test, models)
         test = self.data.test

@@ -24,6 +24,9 @@ class Decentralized(FederatedBase):
     def current_models(self) -> np.ndarray:
         return np.arange(self.num_eps, dtype=np.int64)
 
+    def train_losses(self, models: np.ndarray) -> np.ndarray:
+        return self._split_metrics(self.data.train, models)[0]  # own model only, not all N models on all data
+
     def predict(self, split: DeviceSplit, models: np.ndarray) -> torch.Tensor:
         rho = torch.empty((split.num_rows, split.mask.shape[1]), device=self.device)
         for size in np.unique(split.sizes):

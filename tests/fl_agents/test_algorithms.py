@@ -79,6 +79,9 @@ def test_unselected_clusters_keep_their_models(federation):
         untouched = all(torch.equal(before[k][c], after[k][c]) for k in before)
         assert untouched == (c != chosen[0])
     cached = algo.train_loss_matrix()  # only the trained cluster's row was recomputed
+    evaluation = algo.evaluate()
+    np.testing.assert_array_equal(evaluation.train_loss, cached[evaluation.chosen_cluster, np.arange(6)])
+    assert (evaluation.chosen_cluster == cached.argmin(axis=0)).all()
     algo.mark_models_changed()
     np.testing.assert_array_equal(cached, algo.train_loss_matrix())
 
