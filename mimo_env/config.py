@@ -33,7 +33,12 @@ def _require(condition: bool, name: str, value: object, expected: str) -> None:
 
 
 def _finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,11 @@ class TopologyCluster:
     noisy_fractions: tuple[float, ...]
 
     def __post_init__(self) -> None:
+        for name in ("ues_per_cell", "noisy_fractions"):
+            _require(isinstance(getattr(self, name), (tuple, list, np.ndarray)), name, getattr(self, name), "a tuple")
+        for f in self.noisy_fractions:
+            _require(_finite(f) or isinstance(f, (np.floating, np.integer)), "noisy_fractions", self.noisy_fractions,
+                     "numbers in [0, 1]")
         object.__setattr__(self, "ues_per_cell", tuple(self.ues_per_cell))
         object.__setattr__(self, "noisy_fractions", tuple(float(f) for f in self.noisy_fractions))
         _require(len(self.ues_per_cell) > 0, "ues_per_cell", self.ues_per_cell, "non-empty")
@@ -119,6 +129,8 @@ class ScenarioConfig:
     split: tuple[int, int, int] = (900, 100, 100)
 
     def __post_init__(self) -> None:
+        for name in ("clusters", "split"):
+            _require(isinstance(getattr(self, name), (tuple, list, np.ndarray)), name, getattr(self, name), "a tuple")
         object.__setattr__(self, "clusters", tuple(self.clusters))
         object.__setattr__(self, "split", tuple(self.split))
         for name in ("antennas", "cells_per_side", "tau_c", "tau_d", "samples_per_ep"):

@@ -41,7 +41,10 @@ def top_s_mask(scores: NDArray[np.floating[Any]] | list[float], budget: int) -> 
     Raises:
         ValueError: ``scores`` is not a finite 1-D vector, or ``budget`` is out of range.
     """
-    values = np.asarray(scores, dtype=np.float64)
+    try:
+        values = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"scores must be a numeric [N] vector, got {scores!r}") from error
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"scores must be a non-empty 1-D vector, got shape {values.shape}")
     if not np.all(np.isfinite(values)):

@@ -39,7 +39,10 @@ class ScoreToSubsetWrapper(gym.ActionWrapper):
 
     def action(self, action: NDArray[np.floating[Any]]) -> NDArray[np.int8]:
         """The top-S mask of the scores, as the ``[N] int8`` 0/1 action of the wrapped env."""
-        scores = np.asarray(action, dtype=np.float64)
+        try:
+            scores = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"scores must be a numeric {self.action_space.shape} vector, got {action!r}") from error
         if scores.shape != self.action_space.shape:
             raise ValueError(f"scores must have shape {self.action_space.shape}, got shape {scores.shape}")
         return top_s_mask(scores, self.budget).astype(np.int8)
