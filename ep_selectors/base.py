@@ -44,6 +44,15 @@ def check_positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def check_seed(seed: object) -> int | None:
+    """``seed`` as an int (or None), or ``ValueError`` unless it is None or a non-negative integer."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
 def check_observation(observation: object, num_eps: int, context_dim: int | None = None) -> NDArray[np.float64]:
     """The contexts as a ``[N, d] float64`` array, or ``ValueError`` on a wrong shape or non-finite entries.
 

@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from ep_selectors.base import EPSelector
+from ep_selectors.base import EPSelector, check_seed
 
 
 def episode_seeds(seed: int | None) -> tuple[int | None, int | None]:
@@ -19,6 +19,7 @@ def episode_seeds(seed: int | None) -> tuple[int | None, int | None]:
     Returns:
         (env_seed, selector_seed), both None when ``seed`` is None.
     """
+    seed = check_seed(seed)
     if seed is None:
         return None, None
     env_seq, selector_seq = np.random.SeedSequence(seed).spawn(2)

@@ -60,6 +60,8 @@ class SB3Selector:
         """
         if algo not in ALGORITHMS:
             raise ValueError(f"algo must be one of {sorted(ALGORITHMS)}, got {algo!r}")
+        if not isinstance(path, (str, Path)):
+            raise ValueError(f"path must be a file path, got {path!r}")
         file = Path(path)
         if not file.exists() and not file.with_suffix(".zip").exists():
             raise ValueError(f"path {str(path)!r} does not exist")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ep_selectors.base import check_observation, check_positive_int, check_state
+from ep_selectors.base import check_observation, check_positive_int, check_seed, check_state
 from mimo_env.resume import generator_state, restore_generator
 from mimo_env.spaces import check_budget, top_s_mask, validate_subset_mask
 
@@ -65,11 +65,19 @@ class ThompsonSelector:
         self.context_dim = check_positive_int("context_dim", context_dim)
         self.regularization = _positive_float("regularization", regularization)
         self.exploration = _positive_float("exploration", exploration)
+        try:  # the prior V^{-1} = I / lambda and its scale epsilon^2 V^{-1} must be representable
+            prior = (1.0 / self.regularization, self.exploration**2 / self.regularization)
+        except OverflowError:
+            prior = (math.inf, math.inf)
+        if not all(math.isfinite(v) and v > 0 for v in prior):
+            raise ValueError(f"1 / regularization and exploration**2 / regularization (the prior covariance scale) "
+                             f"must be finite and > 0, got exploration={exploration!r}, "
+                             f"regularization={regularization!r}")
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
         """Back to the prior (``V = lambda I``, ``b = 0``) with a generator seeded by ``seed``."""
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(check_seed(seed))
         self._v_inv = np.eye(self.context_dim) / self.regularization
         self._b = np.zeros(self.context_dim)
         self.num_rows = 0
@@ -144,6 +152,10 @@ class ThompsonSelector:
             observation: x : [N, d], the contexts the mask was chosen from.
             mask: [N] bool, the EPs played (1 to S of them).
             reward: the global reward observed after the round.
+
+        Raises:
+            ValueError: malformed observation, mask or reward, or contexts so large that the update would overflow
+                or make V^{-1} lose positive definiteness; nothing is learned then.
         """
         x = check_observation(observation, self.num_eps, self.context_dim)
         selected = validate_subset_mask(mask, self.num_eps, self.budget)
@@ -153,9 +165,19 @@ class ThompsonSelector:
             or not math.isfinite(reward)
         ):
             raise ValueError(f"reward must be a finite number, got {reward!r}")
-        for row in x[selected]:
-            v_row = self._v_inv @ row
-            self._v_inv -= np.outer(v_row, v_row) / (1.0 + row @ v_row)
-            self._v_inv = 0.5 * (self._v_inv + self._v_inv.T)
-            self._b += float(reward) * row
-            self.num_rows += 1
+        v_inv, b = self._v_inv.copy(), self._b.copy()
+        with np.errstate(all="ignore"):
+            for row in x[selected]:
+                v_row = v_inv @ row
+                v_inv -= np.outer(v_row, v_row) / (1.0 + row @ v_row)
+                v_inv = 0.5 * (v_inv + v_inv.T)
+                b += float(reward) * row
+        if not (np.all(np.isfinite(v_inv)) and np.all(np.isfinite(b))):
+            raise ValueError(f"observation {x[selected]} and reward {reward!r} overflow the posterior; nothing learned")
+        try:
+            np.linalg.cholesky(v_inv)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"observation {x[selected]} is too large for a stable rank-one update (V^-1 would lose "
+                             "positive definiteness); nothing learned") from None
+        self._v_inv, self._b = v_inv, b
+        self.num_rows += int(selected.sum())

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ep_selectors.base import check_observation, check_state
+from ep_selectors.base import check_observation, check_seed, check_state
 from mimo_env.resume import generator_state, restore_generator
 from mimo_env.spaces import check_budget, validate_subset_mask
 
@@ -23,11 +23,11 @@ class UniformSelector:
 
     def __init__(self, num_eps: int, budget: int, seed: int | None = None) -> None:
         self.num_eps, self.budget = check_budget(num_eps, budget)
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(check_seed(seed))
 
     def reset(self, seed: int | None = None) -> None:
         """Reseed the generator (nothing else to forget)."""
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(check_seed(seed))
 
     def state_dict(self) -> dict[str, Any]:
         """The generator's state (``rng``) and ``params`` (N, S), checked by :meth:`load_state_dict`."""
