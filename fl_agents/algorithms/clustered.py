@@ -66,7 +66,8 @@ class ClusteredFL(FederatedBase):
         losses = self.objective(rho, train.gather(torch.arange(train.num_rows, device=self.device),
                                                   self.objective.fields))
         cross = train.per_ep_mean(losses.to(torch.float64)).cpu().numpy()[:, np.asarray(order)]  # [S, S]
-        cross = cross - np.diag(cross)[None, :]  # excess loss over the EP's own copy
+        with np.errstate(invalid="ignore"):  # inf - inf where an EP's own copy diverged: made inf just below
+            cross = cross - np.diag(cross)[None, :]  # excess loss over the EP's own copy
         cross = np.where(np.isfinite(cross), cross, np.inf)
         candidates = [s for s in np.argsort(order) if usable[s]]
         centres: list[int] = []
