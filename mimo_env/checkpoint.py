@@ -111,6 +111,8 @@ def load_checkpoint(path: str | os.PathLike, *, kind: str, fingerprint: str | No
         CheckpointError: the file is missing, not a checkpoint, truncated or corrupted, of another kind, or of
             another setup (the message names the first differing setting).
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise CheckpointError(f"path must be a file path, got {path!r}")
     source = Path(path)
     if not source.is_file():
         raise CheckpointError(f"checkpoint {source} does not exist")

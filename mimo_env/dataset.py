@@ -245,6 +245,8 @@ def build_federation(config: ScenarioConfig, seed: int, cache_dir: str | Path | 
     if not isinstance(config, ScenarioConfig):
         raise ValueError(f"config must be a ScenarioConfig, got {type(config).__name__}")
     seed = _check_seed(seed)
+    if cache_dir is not None and not isinstance(cache_dir, (str, Path)):
+        raise ValueError(f"cache_dir must be None or a path, got {cache_dir!r}")
     key = cache_key(config, seed)
     path = cache_path(config, seed, cache_dir)
     if path.exists():

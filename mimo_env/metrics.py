@@ -17,9 +17,12 @@ import numpy as np
 
 
 def _check(rho: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rho = np.asarray(rho, dtype=np.float64)
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    try:
+        rho = np.asarray(rho, dtype=np.float64)
+        a = np.asarray(a, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ValueError(f"rho, a and b must be numeric arrays [B, U], [B, U], [B, U, U]: {error}") from error
     if a.ndim != 2:
         raise ValueError(f"a must have shape [B, U], got {a.shape}")
     if rho.shape != a.shape:

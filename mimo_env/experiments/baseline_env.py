@@ -52,10 +52,18 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
     def __init__(self, method: str, scenario: ScenarioConfig, fl_config: FLConfig, max_rounds: int,
                  data_seed: int = 0, device: str | torch.device = "auto", cache_dir: str | Path | None = None,
                  ) -> None:
-        if method not in BASELINE_ALGORITHMS:
+        if not isinstance(method, str) or method not in BASELINE_ALGORITHMS:
             raise ValueError(f"method must be one of {sorted(BASELINE_ALGORITHMS)}, got {method!r}")
         if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
             raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}")
+        if not isinstance(scenario, ScenarioConfig):
+            raise ValueError(f"scenario must be a ScenarioConfig, got {scenario!r}")
+        if not isinstance(fl_config, FLConfig):
+            raise ValueError(f"fl_config must be an FLConfig, got {fl_config!r}")
+        if isinstance(data_seed, bool) or not isinstance(data_seed, (int, np.integer)) or data_seed < 0:
+            raise ValueError(f"data_seed must be a non-negative integer, got {data_seed!r}")
+        if cache_dir is not None and not isinstance(cache_dir, (str, Path)):
+            raise ValueError(f"cache_dir must be None or a path, got {cache_dir!r}")
         self.method = method
         self.scenario = scenario
         self.fl_config = fl_config
@@ -73,7 +81,9 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None,
               ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         """Fresh model(s) seeded by ``seed`` (0 when None), round 1 with every EP."""
-        super().reset(seed=seed)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+        super().reset(seed=None if seed is None else int(seed))
         if options:
             raise ValueError(f"options are not supported, got {options!r}")
         self._federation = cached_federation(self.scenario, self.data_seed, self.cache_dir)

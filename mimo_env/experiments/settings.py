@@ -103,9 +103,12 @@ class BenchmarkSettings:
     sb3_model_sha256: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        for name in ("sigma2s", "methods"):
+            if not isinstance(getattr(self, name), (tuple, list)):
+                raise ValueError(f"{name} must be a tuple, got {getattr(self, name)!r}")
         object.__setattr__(self, "sigma2s", tuple(self.sigma2s))
         object.__setattr__(self, "methods", tuple(self.methods))
-        if self.preset not in PRESETS:
+        if not isinstance(self.preset, str) or self.preset not in PRESETS:
             raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
         if not self.sigma2s:
             raise ValueError("sigma2s must hold at least one value, got ()")
@@ -135,6 +138,8 @@ class BenchmarkSettings:
         if "clustered-sb3" in self.methods and self.sb3_model is None:
             raise ValueError("method 'clustered-sb3' needs sb3_model (--sb3-model PATH), got None")
         if self.sb3_model is not None:
+            if not isinstance(self.sb3_model, (str, Path)):
+                raise ValueError(f"sb3_model must be None or a path, got {self.sb3_model!r}")
             path = Path(self.sb3_model)
             if not path.is_file() and path.suffix != ".zip" and path.with_name(path.name + ".zip").is_file():
                 object.__setattr__(self, "sb3_model", str(path.with_name(path.name + ".zip")))  # SB3's own rule
