@@ -17,13 +17,14 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from mimo_env.atomic import write_atomic
 
 MAGIC = b"MIMOFL-CHECKPOINT-1\n"
 _DIGEST_CHARS = 64
@@ -77,23 +78,11 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any], *, kind: 
     Returns:
         The path written.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     torch.save({"kind": kind, "fingerprint": fingerprint, "state": _encode(state)}, buffer)
     payload = buffer.getvalue()
     digest = hashlib.sha256(payload).hexdigest().encode("ascii")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(MAGIC + digest + b"\n" + payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(path, lambda handle: handle.write(MAGIC + digest + b"\n" + payload))
 
 
 def load_checkpoint(path: str | os.PathLike, *, kind: str, fingerprint: str | None = None) -> dict[str, Any]:

@@ -32,7 +32,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -40,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from mimo_env.atomic import write_atomic
 from mimo_env.channel import (
     draw_channels,
     estimated_se_coefficients,
@@ -179,18 +179,8 @@ def _to_arrays(federation: Federation, key: str) -> dict[str, np.ndarray]:
 
 
 def _save(federation: Federation, path: Path, key: str) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **_to_arrays(federation, key))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the cache file atomically (:func:`mimo_env.atomic.write_atomic`)."""
+    write_atomic(path, lambda handle: np.savez(handle, **_to_arrays(federation, key)))
 
 
 def _expected_shapes(config: ScenarioConfig, size: int) -> dict[str, tuple[tuple[int, ...], str]]:
