@@ -23,6 +23,7 @@ from fl_agents.api import Evaluation, RoundReport
 from mimo_env.config import PRESETS, ScenarioConfig
 from mimo_env.dataset import build_federation
 from mimo_env.federation import Federation
+from mimo_env.info import round_info
 from mimo_env.resume import check_setup, generator_state, restore_generator, setup_fields
 from mimo_env.spaces import SubsetMask, validate_subset_mask
 
@@ -427,27 +428,7 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         contexts[:, 0] = self._ratio(self._last_train_loss, self._first_train_loss)
         contexts[:, 1] = self._ratio(evaluation.val_loss, self._first_val_loss)
         contexts[np.arange(self.num_eps), 2 + evaluation.chosen_cluster] = 1.0
-        selected = np.asarray(report.selected, dtype=bool)
-        info: dict[str, Any] = {
-            "round": int(report.round),
-            "selected": selected.copy(),
-            "selected_eps": np.flatnonzero(selected),
-            "round_cluster": np.asarray(report.chosen_cluster, dtype=np.int64).copy(),
-            "local_train_loss": np.asarray(report.train_loss, dtype=np.float64)[selected],
-            "skipped": np.asarray(report.skipped, dtype=bool).copy(),
-            "learning_rate": float(report.learning_rate),
-            "chosen_cluster": np.asarray(evaluation.chosen_cluster, dtype=np.int64).copy(),
-            "topology_cluster": self.federation.topology_clusters,
-            "train_loss": np.asarray(evaluation.train_loss, dtype=np.float64).copy(),
-            "val_loss": np.asarray(evaluation.val_loss, dtype=np.float64).copy(),
-            "val_min_se": np.asarray(evaluation.val_min_se, dtype=np.float64).copy(),
-            "test_min_se": np.asarray(evaluation.test_min_se, dtype=np.float64).copy(),
-            "global_min_se": float(evaluation.reward),
-            "cluster_test_min_se": np.asarray(evaluation.cluster_test_min_se, dtype=np.float64).copy(),
-            "cluster_optimal_min_se": np.asarray(evaluation.cluster_optimal_min_se, dtype=np.float64).copy(),
-            "cluster_equal_power_min_se": np.asarray(evaluation.cluster_equal_power_min_se, dtype=np.float64).copy(),
-            "cluster_accuracy": float(evaluation.cluster_accuracy),
-        }
+        info = round_info(report, evaluation, self.federation.topology_clusters)
         self._contexts = contexts
         self._last_info = info
         return contexts.copy(), info

@@ -49,7 +49,7 @@ class ScoreToSubsetWrapper(gym.ActionWrapper):
 
 
 #: info keys of ``MassiveMIMOFLEnv`` the logger reads.
-_REQUIRED_INFO = (
+LOGGED_INFO_KEYS = (
     "round",
     "global_min_se",
     "selected",
@@ -106,7 +106,7 @@ class TensorBoardLogger(gym.Wrapper):
         self._closed = False
 
     def _log_round(self, info: dict[str, Any]) -> None:
-        missing = [key for key in _REQUIRED_INFO if key not in info]
+        missing = [key for key in LOGGED_INFO_KEYS if key not in info]
         if missing:
             raise ValueError(f"env info lacks the keys {missing} that TensorBoardLogger logs")
         self.global_step += 1

@@ -17,10 +17,10 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from fl_agents import FLConfig, make_algorithm
-from fl_agents.api import Evaluation, RoundReport
 from mimo_env.config import ScenarioConfig
 from mimo_env.env import cached_federation
 from mimo_env.federation import Federation
+from mimo_env.info import round_info
 from mimo_env.resume import check_setup, generator_state, restore_generator, setup_fields
 
 BASELINE_ALGORITHMS = {"centralized": "centralized", "decentralized": "decentralized", "fedavg": "fedavg"}
@@ -148,24 +148,3 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
 
     def close(self) -> None:
         self._algorithm = None
-
-
-def round_info(report: RoundReport, evaluation: Evaluation, topology_cluster: NDArray[np.int64]) -> dict[str, Any]:
-    """The round-and-evaluation part of ``MassiveMIMOFLEnv``'s info, from an algorithm's report and evaluation."""
-    return {
-        "round": int(report.round),
-        "selected": np.asarray(report.selected, dtype=bool).copy(),
-        "skipped": np.asarray(report.skipped, dtype=bool).copy(),
-        "learning_rate": float(report.learning_rate),
-        "chosen_cluster": np.asarray(evaluation.chosen_cluster, dtype=np.int64).copy(),
-        "topology_cluster": np.asarray(topology_cluster, dtype=np.int64).copy(),
-        "train_loss": np.asarray(evaluation.train_loss, dtype=np.float64).copy(),
-        "val_loss": np.asarray(evaluation.val_loss, dtype=np.float64).copy(),
-        "val_min_se": np.asarray(evaluation.val_min_se, dtype=np.float64).copy(),
-        "test_min_se": np.asarray(evaluation.test_min_se, dtype=np.float64).copy(),
-        "global_min_se": float(evaluation.reward),
-        "cluster_test_min_se": np.asarray(evaluation.cluster_test_min_se, dtype=np.float64).copy(),
-        "cluster_optimal_min_se": np.asarray(evaluation.cluster_optimal_min_se, dtype=np.float64).copy(),
-        "cluster_equal_power_min_se": np.asarray(evaluation.cluster_equal_power_min_se, dtype=np.float64).copy(),
-        "cluster_accuracy": float(evaluation.cluster_accuracy),
-    }

@@ -8,7 +8,7 @@ import pytest
 from fl_agents import FLConfig
 from mimo_env.config import preset
 from mimo_env.experiments.baseline_env import BaselineEnv
-from mimo_env.wrappers import _REQUIRED_INFO
+from mimo_env.wrappers import LOGGED_INFO_KEYS
 
 # torch 2.13 warns whenever the FL engine's oneDNN guard (DESIGN.md "Machine facts") restores the TF32 flag
 pytestmark = pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
@@ -21,7 +21,7 @@ def make(method: str = "decentralized") -> BaselineEnv:
 def test_episode_trains_every_ep_and_truncates_at_the_budget():
     env = make()
     _, info = env.reset(seed=1)
-    assert set(_REQUIRED_INFO) <= set(info)
+    assert set(LOGGED_INFO_KEYS) <= set(info)
     assert info["round"] == 1 and info["selected"].all()
     obs, reward, terminated, truncated, info = env.step(np.ones(6, dtype=np.int8))
     assert info["round"] == 2 and truncated and not terminated
