@@ -78,8 +78,9 @@ def bench_coefficients(realizations: int) -> list[tuple[str, str]]:
         closed_time = _best_time(lambda s=sigma2: se_coefficients(gains, cell, s, config.antennas), 5)
         a, b = se_coefficients(gains, cell, sigma2, config.antennas)
         start = time.perf_counter()
-        a_mc, b_mc = monte_carlo_se_coefficients(gains, cell, np.random.default_rng(3), sigma2=sigma2,
-                                                 antennas=config.antennas, realizations=realizations)
+        a_mc, b_mc = monte_carlo_se_coefficients(
+            gains, cell, np.random.default_rng(3), sigma2=sigma2, antennas=config.antennas, realizations=realizations
+        )
         mc_time = time.perf_counter() - start
         rel_a = np.max(np.abs(a_mc[real] / a[real] - 1))
         rel_b = np.max(np.abs(b_mc[pair] / b[pair] - 1))
@@ -90,13 +91,23 @@ def bench_coefficients(realizations: int) -> list[tuple[str, str]]:
         rows += [
             (f"sigma2={sigma2:g}: max rel. diff a / b", f"{rel_a:12.2e} / {rel_b:.2e}  ({realizations} realizations)"),
             (f"sigma2={sigma2:g}: same, in MC standard errors", f"{z_a:12.1f} / {z_b:.1f}"),
-            (f"sigma2={sigma2:g}: time closed form / Monte Carlo",
-             f"{closed_time / a.shape[0] * 1e6:10.1f} us / {mc_time / a.shape[0] * 1e3:.0f} ms per sample"),
+            (
+                f"sigma2={sigma2:g}: time closed form / Monte Carlo",
+                f"{closed_time / a.shape[0] * 1e6:10.1f} us / {mc_time / a.shape[0] * 1e3:.0f} ms per sample",
+            ),
         ]
     draw = draw_channels(config, config.clusters[2].ues_per_cell, 1, np.random.default_rng(4))
-    local = _best_time(lambda: monte_carlo_se_coefficients(draw.gains, draw.cell, np.random.default_rng(5),
-                                                           antennas=config.antennas, realizations=500,
-                                                           angles=draw.angles), 3)
+    local = _best_time(
+        lambda: monte_carlo_se_coefficients(
+            draw.gains,
+            draw.cell,
+            np.random.default_rng(5),
+            antennas=config.antennas,
+            realizations=500,
+            angles=draw.angles,
+        ),
+        3,
+    )
     rows.append(("local scattering Monte Carlo (500 realizations)", f"{local * 1e3:10.0f} ms per sample"))
     return rows
 
@@ -125,8 +136,10 @@ def main() -> None:
     parser.add_argument("--skip-federation", action="store_true", help="do not build the paper federation")
     args = parser.parse_args()
     print(f"bench_labels: {os.cpu_count()} CPU core(s) visible, numpy {np.__version__}")
-    sections = [("max-min power (8), paper topologies", bench_solvers(args.cvxpy_samples)),
-                ("SE coefficients (6)-(7): closed form vs Monte Carlo", bench_coefficients(args.realizations))]
+    sections = [
+        ("max-min power (8), paper topologies", bench_solvers(args.cvxpy_samples)),
+        ("SE coefficients (6)-(7): closed form vs Monte Carlo", bench_coefficients(args.realizations)),
+    ]
     if not args.skip_federation:
         sections.append(("federated dataset", bench_federation()))
     width = max(len(name) for _, rows in sections for name, _ in rows)

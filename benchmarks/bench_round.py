@@ -149,8 +149,10 @@ def inference_throughput(federation, config: FLConfig, device: str, repeats: int
         solver_times.append(time.perf_counter() - start)
     rows = test.num_rows
     model_rate, solver_rate = rows / min(model_times), rows / min(solver_times)
-    print(f"  {config.model} on {algo.device.type}: {model_rate:,.0f} samples/s; exact solver (numpy, CPU): "
-          f"{solver_rate:,.0f} samples/s; ratio {model_rate / solver_rate:.1f}x ({rows} test samples)")
+    print(
+        f"  {config.model} on {algo.device.type}: {model_rate:,.0f} samples/s; exact solver (numpy, CPU): "
+        f"{solver_rate:,.0f} samples/s; ratio {model_rate / solver_rate:.1f}x ({rows} test samples)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -167,8 +169,10 @@ def main(argv: list[str] | None = None) -> None:
 
     federation = build_federation(preset(args.preset), 0, progress=False)
     config = FLConfig(model=args.model, width=args.width, local_epochs=args.local_epochs)
-    print(f"one round, all {federation.num_eps} EPs, preset {args.preset!r}, {args.model} "
-          f"(width {args.width or 'default'}) on cpu ({torch.get_num_threads()} threads)")
+    print(
+        f"one round, all {federation.num_eps} EPs, preset {args.preset!r}, {args.model} "
+        f"(width {args.width or 'default'}) on cpu ({torch.get_num_threads()} threads)"
+    )
     time_rounds(federation, config, "cpu", args.repeats)
     print("inference throughput")
     inference_throughput(federation, config, "cpu", args.repeats)
@@ -179,8 +183,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     gpu_federation = build_federation(preset(args.gpu_preset), 0, progress=False)
     gpu_config = FLConfig(model=args.gpu_model, local_epochs=args.local_epochs)
-    print(f"one round, all {gpu_federation.num_eps} EPs, preset {args.gpu_preset!r}, {args.gpu_model} on "
-          f"{torch.cuda.get_device_name()}")
+    print(
+        f"one round, all {gpu_federation.num_eps} EPs, preset {args.gpu_preset!r}, {args.gpu_model} on "
+        f"{torch.cuda.get_device_name()}"
+    )
     time_rounds(gpu_federation, gpu_config, "cuda", args.repeats)
     print("inference throughput")
     inference_throughput(gpu_federation, gpu_config, "cuda", args.repeats)

@@ -93,6 +93,7 @@ def check_state(state: object, selector: str, params: dict[str, Any]) -> dict[st
         raise ValueError(f"state params must be a dict, got {stored!r}")
     for key in sorted(set(stored) | set(params)):
         if stored.get(key) != params.get(key):
-            raise ValueError(f"state was saved by a selector with {key}={stored.get(key)!r}, this one has "
-                             f"{key}={params.get(key)!r}")
+            raise ValueError(
+                f"state was saved by a selector with {key}={stored.get(key)!r}, this one has {key}={params.get(key)!r}"
+            )
     return state

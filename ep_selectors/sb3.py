@@ -80,9 +80,16 @@ class SB3Selector:
         """``params`` only (algorithm, N, S, deterministic, :meth:`policy_digest`): a trained policy does not learn
         while it selects, so the model file (loaded again with :meth:`load`) is its whole state. A stochastic policy
         (``deterministic=False``) draws from torch's global generator, which is not part of the state."""
-        return {"selector": "sb3", "params": {"algo": type(self.model).__name__, "num_eps": self.num_eps,
-                                              "budget": self.budget, "deterministic": self.deterministic,
-                                              "policy_sha256": self.policy_digest()}}
+        return {
+            "selector": "sb3",
+            "params": {
+                "algo": type(self.model).__name__,
+                "num_eps": self.num_eps,
+                "budget": self.budget,
+                "deterministic": self.deterministic,
+                "policy_sha256": self.policy_digest(),
+            },
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Check that ``state`` was saved with this very policy and settings (``ValueError`` naming the first

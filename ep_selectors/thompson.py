@@ -70,9 +70,11 @@ class ThompsonSelector:
         except OverflowError:
             prior = (math.inf, math.inf)
         if not all(math.isfinite(v) and v > 0 for v in prior):
-            raise ValueError(f"1 / regularization and exploration**2 / regularization (the prior covariance scale) "
-                             f"must be finite and > 0, got exploration={exploration!r}, "
-                             f"regularization={regularization!r}")
+            raise ValueError(
+                f"1 / regularization and exploration**2 / regularization (the prior covariance scale) "
+                f"must be finite and > 0, got exploration={exploration!r}, "
+                f"regularization={regularization!r}"
+            )
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -85,11 +87,20 @@ class ThompsonSelector:
     def state_dict(self) -> dict[str, Any]:
         """The learned state and the generator: ``v_inv`` [d, d] = V^{-1}, ``b`` [d] = X^T r, ``num_rows``, ``rng``
         (bit-generator state), plus ``params`` (N, d, S, lambda, epsilon), checked by :meth:`load_state_dict`."""
-        return {"selector": "thompson",
-                "params": {"num_eps": self.num_eps, "context_dim": self.context_dim, "budget": self.budget,
-                           "regularization": self.regularization, "exploration": self.exploration},
-                "v_inv": self._v_inv.copy(), "b": self._b.copy(), "num_rows": self.num_rows,
-                "rng": generator_state(self._rng)}
+        return {
+            "selector": "thompson",
+            "params": {
+                "num_eps": self.num_eps,
+                "context_dim": self.context_dim,
+                "budget": self.budget,
+                "regularization": self.regularization,
+                "exploration": self.exploration,
+            },
+            "v_inv": self._v_inv.copy(),
+            "b": self._b.copy(),
+            "num_rows": self.num_rows,
+            "rng": generator_state(self._rng),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` of a selector with the same parameters; the next :meth:`select` draws what
@@ -98,16 +109,29 @@ class ThompsonSelector:
         Raises:
             ValueError: other parameters (named), or a malformed state (nothing changes then).
         """
-        check_state(state, "thompson", {"num_eps": self.num_eps, "context_dim": self.context_dim,
-                                        "budget": self.budget, "regularization": self.regularization,
-                                        "exploration": self.exploration})
+        check_state(
+            state,
+            "thompson",
+            {
+                "num_eps": self.num_eps,
+                "context_dim": self.context_dim,
+                "budget": self.budget,
+                "regularization": self.regularization,
+                "exploration": self.exploration,
+            },
+        )
         d = self.context_dim
         v_inv, b = np.asarray(state.get("v_inv")), np.asarray(state.get("b"))
         if v_inv.shape != (d, d) or b.shape != (d,):
-            raise ValueError(f"state v_inv and b must have shapes ({d}, {d}) and ({d},), got {v_inv.shape} and "
-                             f"{b.shape}")
-        if not (np.issubdtype(v_inv.dtype, np.floating) and np.issubdtype(b.dtype, np.floating)
-                and np.all(np.isfinite(v_inv)) and np.all(np.isfinite(b))):
+            raise ValueError(
+                f"state v_inv and b must have shapes ({d}, {d}) and ({d},), got {v_inv.shape} and {b.shape}"
+            )
+        if not (
+            np.issubdtype(v_inv.dtype, np.floating)
+            and np.issubdtype(b.dtype, np.floating)
+            and np.all(np.isfinite(v_inv))
+            and np.all(np.isfinite(b))
+        ):
             raise ValueError("state v_inv and b must be finite float arrays")
         num_rows = state.get("num_rows")
         if isinstance(num_rows, bool) or not isinstance(num_rows, int) or num_rows < 0:
@@ -177,7 +201,9 @@ class ThompsonSelector:
         try:
             np.linalg.cholesky(v_inv)
         except np.linalg.LinAlgError:
-            raise ValueError(f"observation {x[selected]} is too large for a stable rank-one update (V^-1 would lose "
-                             "positive definiteness); nothing learned") from None
+            raise ValueError(
+                f"observation {x[selected]} is too large for a stable rank-one update (V^-1 would lose "
+                "positive definiteness); nothing learned"
+            ) from None
         self._v_inv, self._b = v_inv, b
         self.num_rows += int(selected.sum())

@@ -31,8 +31,11 @@ class UniformSelector:
 
     def state_dict(self) -> dict[str, Any]:
         """The generator's state (``rng``) and ``params`` (N, S), checked by :meth:`load_state_dict`."""
-        return {"selector": "uniform", "params": {"num_eps": self.num_eps, "budget": self.budget},
-                "rng": generator_state(self._rng)}
+        return {
+            "selector": "uniform",
+            "params": {"num_eps": self.num_eps, "budget": self.budget},
+            "rng": generator_state(self._rng),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` of a selector with the same N and S (``ValueError`` otherwise)."""

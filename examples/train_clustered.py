@@ -42,8 +42,14 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     federation = build_federation(preset(args.preset, sigma2=args.sigma2), args.data_seed)
-    config = FLConfig(model=args.model, width=args.width, objective=args.objective, lr=args.lr,
-                      lr_decay=args.lr_decay, local_epochs=args.local_epochs)
+    config = FLConfig(
+        model=args.model,
+        width=args.width,
+        objective=args.objective,
+        lr=args.lr,
+        lr_decay=args.lr_decay,
+        local_epochs=args.local_epochs,
+    )
     algo = make_algorithm("clustered", federation, config, device=args.device, seed=args.seed)
     print(f"clustered FL on {args.preset!r} (sigma2={args.sigma2}), {config}, device {algo.device}")
     everyone = np.ones(algo.num_eps, dtype=bool)
@@ -53,15 +59,23 @@ def main() -> None:
         if round_index % args.every == 0 or round_index == args.rounds:
             ev = algo.evaluate()
             fraction = ev.cluster_test_min_se / ev.cluster_optimal_min_se
-            print(f"round {round_index:4d}  {time.perf_counter() - start:7.1f}s  accuracy {ev.cluster_accuracy:.2f}"
-                  f"  reward {ev.reward:.3f}  model/optimal {np.array2string(fraction, precision=3)}", flush=True)
+            print(
+                f"round {round_index:4d}  {time.perf_counter() - start:7.1f}s  accuracy {ev.cluster_accuracy:.2f}"
+                f"  reward {ev.reward:.3f}  model/optimal {np.array2string(fraction, precision=3)}",
+                flush=True,
+            )
     ev = algo.evaluate()
     print("\ncluster  model min-SE  optimal  equal power  model/optimal  equal/optimal")
     for t in range(len(ev.cluster_test_min_se)):
-        model, optimal, equal = (ev.cluster_test_min_se[t], ev.cluster_optimal_min_se[t],
-                                 ev.cluster_equal_power_min_se[t])
-        print(f"{t + 1:7d}  {model:12.3f}  {optimal:7.3f}  {equal:11.3f}  {model / optimal:13.3f}  "
-              f"{equal / optimal:13.3f}")
+        model, optimal, equal = (
+            ev.cluster_test_min_se[t],
+            ev.cluster_optimal_min_se[t],
+            ev.cluster_equal_power_min_se[t],
+        )
+        print(
+            f"{t + 1:7d}  {model:12.3f}  {optimal:7.3f}  {equal:11.3f}  {model / optimal:13.3f}  "
+            f"{equal / optimal:13.3f}"
+        )
 
 
 if __name__ == "__main__":

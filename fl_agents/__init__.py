@@ -27,8 +27,9 @@ _ALGORITHMS: dict[str, type[FederatedBase]] = {
 ALGORITHMS: tuple[str, ...] = tuple(_ALGORITHMS)
 
 
-def make_algorithm(name: str, federation: Federation, config: FLConfig, device: str | torch.device = "auto",
-                   seed: int = 0) -> FederatedBase:
+def make_algorithm(
+    name: str, federation: Federation, config: FLConfig, device: str | torch.device = "auto", seed: int = 0
+) -> FederatedBase:
     """Build a federated algorithm by name.
 
     Args:
@@ -46,5 +47,13 @@ def make_algorithm(name: str, federation: Federation, config: FLConfig, device: 
     return _ALGORITHMS[name](federation, config, device=device, seed=seed)
 
 
-__all__ = ["ALGORITHMS", "MODEL_NAMES", "Evaluation", "FLConfig", "FederatedAlgorithm", "RoundReport",
-           "build_model", "make_algorithm"]
+__all__ = [
+    "ALGORITHMS",
+    "MODEL_NAMES",
+    "Evaluation",
+    "FLConfig",
+    "FederatedAlgorithm",
+    "RoundReport",
+    "build_model",
+    "make_algorithm",
+]

@@ -73,14 +73,22 @@ class FLConfig:
             value = getattr(self, name)
             _require(_is_int(value) and value >= 1, name, value, "a positive integer")
         _require(self.model in MODEL_NAMES, "model", self.model, f"one of {MODEL_NAMES}")
-        _require(self.width is None or (_is_int(self.width) and self.width >= 1), "width", self.width,
-                 "None or a positive integer")
+        _require(
+            self.width is None or (_is_int(self.width) and self.width >= 1),
+            "width",
+            self.width,
+            "None or a positive integer",
+        )
         _require(self.objective in OBJECTIVES, "objective", self.objective, f"one of {OBJECTIVES}")
         _require(_is_real(self.lr) and self.lr > 0, "lr", self.lr, "a finite number > 0")
         _require(_is_real(self.lr_decay) and 0 <= self.lr_decay < 1, "lr_decay", self.lr_decay, "in [0, 1)")
         _require(self.cluster_init in CLUSTER_INITS, "cluster_init", self.cluster_init, f"one of {CLUSTER_INITS}")
-        _require(_is_real(self.se_temperature) and self.se_temperature > 0, "se_temperature",
-                 self.se_temperature, "a finite number > 0")
+        _require(
+            _is_real(self.se_temperature) and self.se_temperature > 0,
+            "se_temperature",
+            self.se_temperature,
+            "a finite number > 0",
+        )
 
     def learning_rate(self, round_index: int) -> float:
         """``lr * (1 - lr_decay) ** (t - 1)`` for the 1-based round ``t``."""

@@ -87,9 +87,16 @@ def _build_split(federation: Federation, name: str, device: torch.device) -> Dev
 
     ep_of_row = np.repeat(np.arange(len(splits)), sizes)
     return DeviceSplit(
-        features=dev(cat("features")), mask=dev(mask, torch.bool), labels=dev(labels),
-        est_a=dev(est_a), est_b=dev(est_b), true_a=dev(cat("true_a")), true_b=dev(cat("true_b")),
-        label_min_se=dev(label_min_se), ep_of_row=dev(ep_of_row, torch.int64), sizes=sizes,
+        features=dev(cat("features")),
+        mask=dev(mask, torch.bool),
+        labels=dev(labels),
+        est_a=dev(est_a),
+        est_b=dev(est_b),
+        true_a=dev(cat("true_a")),
+        true_b=dev(cat("true_b")),
+        label_min_se=dev(label_min_se),
+        ep_of_row=dev(ep_of_row, torch.int64),
+        sizes=sizes,
         offsets=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
         optimal_min_se=cat("optimal_min_se").astype(np.float64),
         equal_power_min_se=cat("equal_power_min_se").astype(np.float64),
@@ -111,8 +118,14 @@ class DeviceFederation:
     @classmethod
     def from_federation(cls, federation: Federation, device: torch.device) -> DeviceFederation:
         train, val, test = (_build_split(federation, name, device) for name in SPLITS)
-        return cls(train=train, val=val, test=test, topology_clusters=federation.topology_clusters,
-                   num_topology_clusters=len(federation.config.clusters), device=device)
+        return cls(
+            train=train,
+            val=val,
+            test=test,
+            topology_clusters=federation.topology_clusters,
+            num_topology_clusters=len(federation.config.clusters),
+            device=device,
+        )
 
     def split(self, name: str) -> DeviceSplit:
         if name not in SPLITS:

@@ -47,16 +47,18 @@ class ModelStack:
 
     def select(self, index: torch.Tensor) -> ModelStack:
         """A new stack of the models ``index : [S] int64`` (copies)."""
-        return ModelStack({k: v[index] for k, v in self.params.items()},
-                          {k: v[index] for k, v in self.buffers.items()})
+        return ModelStack({k: v[index] for k, v in self.params.items()}, {k: v[index] for k, v in self.buffers.items()})
 
     def clone(self) -> ModelStack:
-        return ModelStack({k: v.detach().clone() for k, v in self.params.items()},
-                          {k: v.clone() for k, v in self.buffers.items()})
+        return ModelStack(
+            {k: v.detach().clone() for k, v in self.params.items()}, {k: v.clone() for k, v in self.buffers.items()}
+        )
 
     def to(self, device: torch.device) -> ModelStack:
-        return ModelStack({k: v.detach().to(device) for k, v in self.params.items()},
-                          {k: v.to(device) for k, v in self.buffers.items()})
+        return ModelStack(
+            {k: v.detach().to(device) for k, v in self.params.items()},
+            {k: v.to(device) for k, v in self.buffers.items()},
+        )
 
     def finite(self) -> torch.Tensor:
         """[M] bool, True where every parameter and floating buffer of the model is finite."""
@@ -132,8 +134,10 @@ class BatchedEngine:
         run = vmap(self._call, in_dims=(0, 0, None, None))
         with self._guard():
             step = self.eval_chunk
-            chunks = [run(stack.params, stack.buffers, features[i : i + step], mask[i : i + step])
-                      for i in range(0, features.shape[0], step)]
+            chunks = [
+                run(stack.params, stack.buffers, features[i : i + step], mask[i : i + step])
+                for i in range(0, features.shape[0], step)
+            ]
         return torch.cat(chunks, dim=1)
 
     @torch.no_grad()
@@ -151,13 +155,25 @@ class BatchedEngine:
         run = vmap(self._call)
         step = max(1, self.eval_chunk // stack.num_models)
         with self._guard():
-            chunks = [run(stack.params, stack.buffers, features[:, i : i + step], mask[:, i : i + step])
-                      for i in range(0, features.shape[1], step)]
+            chunks = [
+                run(stack.params, stack.buffers, features[:, i : i + step], mask[:, i : i + step])
+                for i in range(0, features.shape[1], step)
+            ]
         return torch.cat(chunks, dim=1)
 
     # ----- local training ------------------------------------------------------------------------------------------
-    def local_train(self, stack: ModelStack, rows: torch.Tensor, split: DeviceSplit, objective: Objective, *,
-                    lr: float, epochs: int, batch_size: int, generator: torch.Generator) -> TrainResult:
+    def local_train(
+        self,
+        stack: ModelStack,
+        rows: torch.Tensor,
+        split: DeviceSplit,
+        objective: Objective,
+        *,
+        lr: float,
+        epochs: int,
+        batch_size: int,
+        generator: torch.Generator,
+    ) -> TrainResult:
         """Train model ``s`` of ``stack`` on the training rows ``rows[s]``, all ``S`` at once (eq. 10).
 
         Each model gets a fresh Adam (learning rate ``lr``); each epoch draws an independent permutation of each
@@ -210,8 +226,9 @@ class BatchedEngine:
         return TrainResult(trained, mean_loss.cpu().numpy(), ok.cpu().numpy())
 
 
-def aggregate(stack: ModelStack, trained: ModelStack, target: np.ndarray, weights: np.ndarray,
-              ok: np.ndarray) -> ModelStack:
+def aggregate(
+    stack: ModelStack, trained: ModelStack, target: np.ndarray, weights: np.ndarray, ok: np.ndarray
+) -> ModelStack:
     """Weighted per-model averaging, eq. (11): ``W_c <- sum_{s -> c} w_s W_s / sum_{s -> c} w_s``.
 
     Models that no usable trained copy targets keep their weights.
@@ -241,20 +258,28 @@ def aggregate(stack: ModelStack, trained: ModelStack, target: np.ndarray, weight
     def combine(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
         keep = updated_t.reshape(-1, *([1] * (old.dim() - 1)))
         if old.is_floating_point():
-            clean = new if all_ok else torch.where(ok_t.reshape(-1, *([1] * (new.dim() - 1))), new,
-                                                   torch.zeros_like(new))
+            clean = (
+                new if all_ok else torch.where(ok_t.reshape(-1, *([1] * (new.dim() - 1))), new, torch.zeros_like(new))
+            )
             mixed = torch.einsum("ms,s...->m...", w_norm.to(new.dtype), clean)
         else:
-            candidates = torch.where(contributes.reshape(*contributes.shape, *([1] * (new.dim() - 1))),
-                                     new.unsqueeze(0), torch.zeros_like(new).unsqueeze(0))
+            candidates = torch.where(
+                contributes.reshape(*contributes.shape, *([1] * (new.dim() - 1))),
+                new.unsqueeze(0),
+                torch.zeros_like(new).unsqueeze(0),
+            )
             mixed = candidates.amax(dim=1)
         return torch.where(keep, mixed, old)
 
-    return ModelStack({k: combine(v, trained.params[k]).detach() for k, v in stack.params.items()},
-                      {k: combine(v, trained.buffers[k]) for k, v in stack.buffers.items()})
+    return ModelStack(
+        {k: combine(v, trained.params[k]).detach() for k, v in stack.params.items()},
+        {k: combine(v, trained.buffers[k]) for k, v in stack.buffers.items()},
+    )
 
 
 def concat_stacks(stacks: list[ModelStack]) -> ModelStack:
     """Concatenate stacks along the model axis."""
-    return ModelStack({k: torch.cat([s.params[k] for s in stacks]) for k in stacks[0].params},
-                      {k: torch.cat([s.buffers[k] for s in stacks]) for k in stacks[0].buffers})
+    return ModelStack(
+        {k: torch.cat([s.params[k] for s in stacks]) for k in stacks[0].params},
+        {k: torch.cat([s.buffers[k] for s in stacks]) for k in stacks[0].buffers},
+    )

@@ -64,8 +64,15 @@ def mse_loss(rho: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, p_max:
     return err.sum(dim=-1) / mask.sum(dim=-1).clamp_min(1)
 
 
-def se_regret_loss(rho: torch.Tensor, est_a: torch.Tensor, est_b: torch.Tensor, mask: torch.Tensor,
-                   label_min_se: torch.Tensor, prefactor: float, temperature: float) -> torch.Tensor:
+def se_regret_loss(
+    rho: torch.Tensor,
+    est_a: torch.Tensor,
+    est_b: torch.Tensor,
+    mask: torch.Tensor,
+    label_min_se: torch.Tensor,
+    prefactor: float,
+    temperature: float,
+) -> torch.Tensor:
     """Per-sample relative regret ``1 - softmin_tau(SE(rho)) / label_min_se`` on estimated coefficients.
 
     Args:
@@ -113,5 +120,6 @@ class Objective:
         """``rho : [..., B, U]`` and the batch's fields (same leading shape) -> per-sample loss ``[..., B]``."""
         if self.name == "mse":
             return mse_loss(rho, batch["labels"], batch["mask"], self.p_max)
-        return se_regret_loss(rho, batch["est_a"], batch["est_b"], batch["mask"], batch["label_min_se"],
-                              self.prefactor, self.temperature)
+        return se_regret_loss(
+            rho, batch["est_a"], batch["est_b"], batch["mask"], batch["label_min_se"], self.prefactor, self.temperature
+        )

@@ -121,8 +121,9 @@ def wrapped_geometry(config: ScenarioConfig, positions: np.ndarray, cell: np.nda
     return distances, angles
 
 
-def large_scale_gains(config: ScenarioConfig, distances: np.ndarray, cell: np.ndarray,
-                      rng: np.random.Generator) -> np.ndarray:
+def large_scale_gains(
+    config: ScenarioConfig, distances: np.ndarray, cell: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Normalised large-scale fading of eq. (1) with independent log-normal shadowing per link.
 
     ``beta~ = 10 ** ((Upsilon - 10 alpha log10(d / 1000 m) + F - noise_dBm) / 10)``, ``F ~ N(0, std^2)`` dB.
@@ -139,13 +140,18 @@ def large_scale_gains(config: ScenarioConfig, distances: np.ndarray, cell: np.nd
     real = np.asarray(cell) >= 0
     shadow = rng.normal(0.0, config.shadowing_std_db, size=distances.shape)
     safe = np.where(real, distances, 1000.0)
-    gain_db = (config.pathloss_at_1km_db - 10.0 * config.pathloss_exponent * np.log10(safe / 1000.0) + shadow
-               - config.noise_power_dbm)
+    gain_db = (
+        config.pathloss_at_1km_db
+        - 10.0 * config.pathloss_exponent * np.log10(safe / 1000.0)
+        + shadow
+        - config.noise_power_dbm
+    )
     return np.where(real, 10.0 ** (gain_db / 10.0), 0.0)
 
 
-def draw_channels(config: ScenarioConfig, ues_per_cell: Sequence[int], batch: int,
-                  rng: np.random.Generator) -> ChannelDraw:
+def draw_channels(
+    config: ScenarioConfig, ues_per_cell: Sequence[int], batch: int, rng: np.random.Generator
+) -> ChannelDraw:
     """Draw ``batch`` fresh drops of one topology: positions, wrap-around geometry and large-scale fading.
 
     Args:
@@ -209,8 +215,9 @@ def _serving_gains(gains: np.ndarray, cell: np.ndarray) -> np.ndarray:
     return np.where(real[:, :, None] & real[:, None, :], rows, 0.0)
 
 
-def se_coefficients(gains: np.ndarray, cell: np.ndarray, sigma2: float = 0.0,
-                    antennas: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def se_coefficients(
+    gains: np.ndarray, cell: np.ndarray, sigma2: float = 0.0, antennas: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
     """Closed-form coefficients (6)-(7) for uncorrelated Rayleigh fading, MR precoding and estimation noise sigma2.
 
     With ``beta = beta~_{cell(u), u}`` and ``g_M = (Gamma(M + 1/2) / Gamma(M))^2``::
@@ -242,8 +249,9 @@ def se_coefficients(gains: np.ndarray, cell: np.ndarray, sigma2: float = 0.0,
     return a, b
 
 
-def estimated_se_coefficients(gains: np.ndarray, cell: np.ndarray, sigma2: float,
-                              antennas: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def estimated_se_coefficients(
+    gains: np.ndarray, cell: np.ndarray, sigma2: float, antennas: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
     """The coefficients an EP computes from its noisy estimates ``h_hat``, taking them as exact.
 
     Every AP estimates its channels to all UEs with error variance sigma2, so each link looks like Rayleigh fading
@@ -269,8 +277,9 @@ def estimated_se_coefficients(gains: np.ndarray, cell: np.ndarray, sigma2: float
 
 
 # ----- spatial correlation and Monte Carlo ----------------------------------------------------------------------
-def local_scattering_correlation(angles: np.ndarray, antennas: int, angular_std_deg: float,
-                                 antenna_spacing: float = 0.5) -> np.ndarray:
+def local_scattering_correlation(
+    angles: np.ndarray, antennas: int, angular_std_deg: float, antenna_spacing: float = 0.5
+) -> np.ndarray:
     """Normalised correlation matrices of the Gaussian local-scattering model with a ULA (the book's
     ``functionRlocalscattering``).
 
@@ -329,8 +338,9 @@ def _complex_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * np.sqrt(0.5)
 
 
-def _correlation_factors(angles: np.ndarray, antennas: int, angular_std_deg: float,
-                         antenna_spacing: float) -> np.ndarray:
+def _correlation_factors(
+    angles: np.ndarray, antennas: int, angular_std_deg: float, antenna_spacing: float
+) -> np.ndarray:
     """Cholesky factor ``A`` with ``A A^H = R + 1e-9 I`` (normalised local-scattering R) per link: [..., M, M].
 
     R is positive semi-definite but often numerically singular (small angular spreads); the 1e-9 diagonal loading
@@ -341,11 +351,19 @@ def _correlation_factors(angles: np.ndarray, antennas: int, angular_std_deg: flo
     return np.linalg.cholesky(correlation + _CHOLESKY_LOADING * np.eye(antennas))
 
 
-def monte_carlo_se_coefficients(gains: np.ndarray, cell: np.ndarray, rng: np.random.Generator, *,
-                                sigma2: float = 0.0, antennas: int = 100, realizations: int = 1000,
-                                angles: np.ndarray | None = None, angular_std_deg: float = 10.0,
-                                antenna_spacing: float = 0.5,
-                                estimated: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def monte_carlo_se_coefficients(
+    gains: np.ndarray,
+    cell: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    sigma2: float = 0.0,
+    antennas: int = 100,
+    realizations: int = 1000,
+    angles: np.ndarray | None = None,
+    angular_std_deg: float = 10.0,
+    antenna_spacing: float = 0.5,
+    estimated: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (6)-(7) as empirical averages over channel realizations (the paper's way), vectorised.
 
     For each realization: ``h_{j,u} ~ CN(0, beta~_{j,u} R_{j,u})`` on every AP-UE link (``R = I`` when ``angles`` is
@@ -400,8 +418,9 @@ def monte_carlo_se_coefficients(gains: np.ndarray, cell: np.ndarray, rng: np.ran
     for start in range(0, batch, sample_chunk):
         sl = slice(start, min(start + sample_chunk, batch))
         amplitude = np.sqrt(gains[sl])[..., None]  # [b, L, U, 1]
-        factors = None if angles is None else _correlation_factors(angles[sl], antennas, angular_std_deg,
-                                                                   antenna_spacing)
+        factors = (
+            None if angles is None else _correlation_factors(angles[sl], antennas, angular_std_deg, antenna_spacing)
+        )
         serving = np.maximum(cell[sl], 0)[None, :, None, :, None]  # [1, b, 1, U, 1]
         mean_g = np.zeros((sl.stop - sl.start, num_slots), dtype=np.complex128)
         power_g = np.zeros((sl.stop - sl.start, num_slots, num_slots))

@@ -62,15 +62,20 @@ def _nonneg_int(text: str) -> int:
 def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``benchmark`` and ``train``: scenario, round budget, model and where to train."""
     parser.add_argument("--preset", default="quick", choices=sorted(PRESETS), help="scenario preset (default quick)")
-    parser.add_argument("--rounds", type=_positive_int, default=50,
-                        help="global rounds per run, round 1 (all EPs) included; >= 2 (default 50)")
+    parser.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=50,
+        help="global rounds per run, round 1 (all EPs) included; >= 2 (default 50)",
+    )
     parser.add_argument("--model", default="mlp", help="FL model: mlp, setnet, cnn3d, resnet3d18 (default mlp)")
     parser.add_argument("--width", type=_positive_int, default=None, help="model width (default: the model's)")
     parser.add_argument("--objective", default="mse", help="FL objective: mse (the paper's) or se (default mse)")
     parser.add_argument("--ep-budget", type=_positive_int, default=3, help="S, EPs selected per round (default 3)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda[:i] (default auto)")
-    parser.add_argument("--cache-dir", default=None,
-                        help="dataset cache folder (default: $MIMO_FL_CACHE or ~/.cache/mimo-clustered-fl)")
+    parser.add_argument(
+        "--cache-dir", default=None, help="dataset cache folder (default: $MIMO_FL_CACHE or ~/.cache/mimo-clustered-fl)"
+    )
     parser.add_argument("--sb3-model", default=None, help="trained SB3 selector (.zip) for method clustered-sb3")
     parser.add_argument("--sb3-algo", default="PPO", help="its algorithm: PPO, A2C, SAC, TD3 (default PPO)")
 
@@ -79,19 +84,36 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``mimo-fl`` argument parser (exposed for tests and documentation)."""
     from mimo_env.experiments.settings import DEFAULT_METHODS, DEFAULT_SIGMA2S, METHODS
 
-    parser = argparse.ArgumentParser(prog="mimo-fl", description="Clustered federated learning for massive-MIMO "
-                                     "power allocation: benchmark, report, dataset, train.")
+    parser = argparse.ArgumentParser(
+        prog="mimo-fl",
+        description="Clustered federated learning for massive-MIMO "
+        "power allocation: benchmark, report, dataset, train.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    bench = sub.add_parser("benchmark", help="reproduce the paper's Figs. 3-5 (resumable)",
-                           description="Train every method at every CSI condition and seed; one JSON file per run "
-                           "in --out (finished runs are skipped), then the figures and results.md.")
+    bench = sub.add_parser(
+        "benchmark",
+        help="reproduce the paper's Figs. 3-5 (resumable)",
+        description="Train every method at every CSI condition and seed; one JSON file per run "
+        "in --out (finished runs are skipped), then the figures and results.md.",
+    )
     bench.add_argument("--out", default=None, help="output directory (default results/benchmark-<preset>)")
-    bench.add_argument("--sigma2", type=_nonneg_float, nargs="+", default=list(DEFAULT_SIGMA2S),
-                       help="CSI-noise variances (default 0 5e-4 1e-2, the paper's Figs. 3, 4, 5)")
+    bench.add_argument(
+        "--sigma2",
+        type=_nonneg_float,
+        nargs="+",
+        default=list(DEFAULT_SIGMA2S),
+        help="CSI-noise variances (default 0 5e-4 1e-2, the paper's Figs. 3, 4, 5)",
+    )
     bench.add_argument("--seeds", type=_positive_int, default=3, help="seeds 0..N-1 per method and sigma2 (default 3)")
-    bench.add_argument("--methods", nargs="+", choices=METHODS, default=None, metavar="METHOD",
-                       help=f"methods (default {' '.join(DEFAULT_METHODS)}, plus clustered-sb3 with --sb3-model)")
+    bench.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=None,
+        metavar="METHOD",
+        help=f"methods (default {' '.join(DEFAULT_METHODS)}, plus clustered-sb3 with --sb3-model)",
+    )
     _add_training_arguments(bench)
     bench.add_argument("--no-report", action="store_true", help="do not write figures and table at the end")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -101,23 +123,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     dataset = sub.add_parser("dataset", help="build and describe one federation")
     dataset.add_argument("--preset", default="quick", choices=sorted(PRESETS), help="scenario preset")
-    dataset.add_argument("--sigma2", type=_nonneg_float, default=None,
-                         help="CSI-noise variance of the noisy labels (default: the preset's)")
+    dataset.add_argument(
+        "--sigma2",
+        type=_nonneg_float,
+        default=None,
+        help="CSI-noise variance of the noisy labels (default: the preset's)",
+    )
     dataset.add_argument("--seed", type=_nonneg_int, default=0, help="data seed (default 0)")
-    dataset.add_argument("--cache-dir", default=None,
-                         help="dataset cache folder (default: $MIMO_FL_CACHE or ~/.cache/mimo-clustered-fl)")
+    dataset.add_argument(
+        "--cache-dir", default=None, help="dataset cache folder (default: $MIMO_FL_CACHE or ~/.cache/mimo-clustered-fl)"
+    )
 
-    train = sub.add_parser("train", help="run one method and write its TensorBoard logs",
-                           description="Run one method for --rounds rounds, print a per-round table and write "
-                           "TensorBoard event files (tags of mimo_env.wrappers.TensorBoardLogger) to --logdir.")
-    train.add_argument("--method", required=True, choices=METHODS, metavar="METHOD",
-                       help=f"one of {', '.join(METHODS)}")
+    train = sub.add_parser(
+        "train",
+        help="run one method and write its TensorBoard logs",
+        description="Run one method for --rounds rounds, print a per-round table and write "
+        "TensorBoard event files (tags of mimo_env.wrappers.TensorBoardLogger) to --logdir.",
+    )
+    train.add_argument(
+        "--method", required=True, choices=METHODS, metavar="METHOD", help=f"one of {', '.join(METHODS)}"
+    )
     train.add_argument("--sigma2", type=_nonneg_float, default=0.0, help="CSI-noise variance (default 0)")
     train.add_argument("--seed", type=_nonneg_int, default=0, help="data seed and episode seed (default 0)")
     train.add_argument("--logdir", default=None, help="TensorBoard folder (default runs/<method>)")
-    train.add_argument("--checkpoint", default=None, metavar="PATH",
-                       help="save the run to PATH after every round and resume from PATH when it exists (a "
-                       "checkpoint of another setup is refused)")
+    train.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="PATH",
+        help="save the run to PATH after every round and resume from PATH when it exists (a "
+        "checkpoint of another setup is refused)",
+    )
     _add_training_arguments(train)
     for subparser in sub.choices.values():
         subparser.set_defaults(command_parser=subparser)
@@ -138,10 +173,20 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         methods = DEFAULT_METHODS + (("clustered-sb3",) if args.sb3_model is not None else ())
     try:
         settings = BenchmarkSettings(
-            preset=args.preset, sigma2s=tuple(args.sigma2), seeds=args.seeds, rounds=args.rounds,
-            methods=tuple(methods), model=args.model, width=args.width, objective=args.objective,
-            ep_budget=args.ep_budget, device=args.device, cache_dir=args.cache_dir, sb3_model=args.sb3_model,
-            sb3_algo=args.sb3_algo)
+            preset=args.preset,
+            sigma2s=tuple(args.sigma2),
+            seeds=args.seeds,
+            rounds=args.rounds,
+            methods=tuple(methods),
+            model=args.model,
+            width=args.width,
+            objective=args.objective,
+            ep_budget=args.ep_budget,
+            device=args.device,
+            cache_dir=args.cache_dir,
+            sb3_model=args.sb3_model,
+            sb3_algo=args.sb3_algo,
+        )
     except ValueError as error:
         parser.error(str(error))
     out = Path(args.out) if args.out is not None else Path("results") / f"benchmark-{settings.preset}"
@@ -188,9 +233,20 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     try:
         settings = BenchmarkSettings(
-            preset=args.preset, sigma2s=(args.sigma2,), seeds=1, rounds=args.rounds, methods=(args.method,),
-            model=args.model, width=args.width, objective=args.objective, ep_budget=args.ep_budget,
-            device=args.device, cache_dir=args.cache_dir, sb3_model=args.sb3_model, sb3_algo=args.sb3_algo)
+            preset=args.preset,
+            sigma2s=(args.sigma2,),
+            seeds=1,
+            rounds=args.rounds,
+            methods=(args.method,),
+            model=args.model,
+            width=args.width,
+            objective=args.objective,
+            ep_budget=args.ep_budget,
+            device=args.device,
+            cache_dir=args.cache_dir,
+            sb3_model=args.sb3_model,
+            sb3_algo=args.sb3_algo,
+        )
     except ValueError as error:
         parser.error(str(error))
     logdir = Path(args.logdir) if args.logdir is not None else Path("runs") / args.method
@@ -205,21 +261,26 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     finally:
         env.close()
     num_clusters = len(infos[0]["cluster_test_min_se"])
-    print(f"{args.method} on {args.preset}, sigma2={args.sigma2:g}, seed {args.seed}: expected min-SE per "
-          "ground-truth cluster (test, bit/s/Hz)")
+    print(
+        f"{args.method} on {args.preset}, sigma2={args.sigma2:g}, seed {args.seed}: expected min-SE per "
+        "ground-truth cluster (test, bit/s/Hz)"
+    )
     print("round  EPs  reward  " + "  ".join(f"cluster{c + 1}" for c in range(num_clusters)) + "  accuracy")
     for info in infos:
         clusters = "  ".join(f"{v:8.4f}" for v in info["cluster_test_min_se"])
-        print(f"{info['round']:5d}  {int(info['selected'].sum()):3d}  {info['global_min_se']:6.4f}  {clusters}  "
-              f"{info['cluster_accuracy']:8.2f}")
+        print(
+            f"{info['round']:5d}  {int(info['selected'].sum()):3d}  {info['global_min_se']:6.4f}  {clusters}  "
+            f"{info['cluster_accuracy']:8.2f}"
+        )
     optimal = "  ".join(f"{v:8.4f}" for v in infos[-1]["cluster_optimal_min_se"])
     print(f"optimal                  {optimal}")
     print(f"TensorBoard logs in {logdir}; view them with: tensorboard --logdir {logdir}")
     return 0
 
 
-def _play_resumable(method: str, env: TensorBoardLogger, settings: BenchmarkSettings, seed: int,
-                    path: Path) -> list[dict[str, Any]]:
+def _play_resumable(
+    method: str, env: TensorBoardLogger, settings: BenchmarkSettings, seed: int, path: Path
+) -> list[dict[str, Any]]:
     """:func:`~mimo_env.experiments.runner.play_rounds` with :func:`mimo_env.resume.save_run` after every round;
     resumes from ``path`` when it exists (same rounds, bit for bit on the CPU, as an uninterrupted run)."""
     import numpy as np
@@ -234,8 +295,11 @@ def _play_resumable(method: str, env: TensorBoardLogger, settings: BenchmarkSett
         resumed = load_run(path, env, selector)
         observation, infos = resumed.observation, list(resumed.history)
         env.global_step = len(infos)  # TensorBoard continues the saved run's steps
-        env.selection_counts = np.sum([np.asarray(i["selected"], dtype=np.int64) for i in infos[1:]], axis=0,
-                                      dtype=np.int64) if len(infos) > 1 else np.zeros_like(env.selection_counts)
+        env.selection_counts = (
+            np.sum([np.asarray(i["selected"], dtype=np.int64) for i in infos[1:]], axis=0, dtype=np.int64)
+            if len(infos) > 1
+            else np.zeros_like(env.selection_counts)
+        )
         print(f"resumed from {path} after round {len(infos)}")
     else:
         env_seed, selector_seed = (seed, None) if selector is None else episode_seeds(seed)

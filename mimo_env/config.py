@@ -58,14 +58,19 @@ class TopologyCluster:
         for name in ("ues_per_cell", "noisy_fractions"):
             _require(isinstance(getattr(self, name), (tuple, list, np.ndarray)), name, getattr(self, name), "a tuple")
         for f in self.noisy_fractions:
-            _require(_finite(f) or isinstance(f, (np.floating, np.integer)), "noisy_fractions", self.noisy_fractions,
-                     "numbers in [0, 1]")
+            _require(
+                _finite(f) or isinstance(f, (np.floating, np.integer)),
+                "noisy_fractions",
+                self.noisy_fractions,
+                "numbers in [0, 1]",
+            )
         object.__setattr__(self, "ues_per_cell", tuple(self.ues_per_cell))
         object.__setattr__(self, "noisy_fractions", tuple(float(f) for f in self.noisy_fractions))
         _require(len(self.ues_per_cell) > 0, "ues_per_cell", self.ues_per_cell, "non-empty")
         for k in self.ues_per_cell:
-            _require(isinstance(k, (int, np.integer)) and k >= 0, "ues_per_cell", self.ues_per_cell,
-                     "non-negative integers")
+            _require(
+                isinstance(k, (int, np.integer)) and k >= 0, "ues_per_cell", self.ues_per_cell, "non-negative integers"
+            )
         _require(sum(self.ues_per_cell) > 0, "ues_per_cell", self.ues_per_cell, "at least one UE in total")
         _require(len(self.noisy_fractions) > 0, "noisy_fractions", self.noisy_fractions, "one entry per EP (>= 1)")
         for f in self.noisy_fractions:
@@ -135,31 +140,62 @@ class ScenarioConfig:
         object.__setattr__(self, "split", tuple(self.split))
         for name in ("antennas", "cells_per_side", "tau_c", "tau_d", "samples_per_ep"):
             value = getattr(self, name)
-            _require(isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1,
-                     name, value, "a positive integer")
+            _require(
+                isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1,
+                name,
+                value,
+                "a positive integer",
+            )
         for name in ("cell_side_m", "p_max_mw"):
             value = getattr(self, name)
             _require(_finite(value) and value > 0, name, value, "a finite number > 0")
         for name in ("pathloss_at_1km_db", "noise_power_dbm"):
             _require(_finite(getattr(self, name)), name, getattr(self, name), "a finite number")
-        for name in ("pathloss_exponent", "shadowing_std_db", "min_distance_m", "sigma2", "angular_std_deg",
-                     "antenna_spacing"):
+        for name in (
+            "pathloss_exponent",
+            "shadowing_std_db",
+            "min_distance_m",
+            "sigma2",
+            "angular_std_deg",
+            "antenna_spacing",
+        ):
             value = getattr(self, name)
             _require(_finite(value) and value >= 0, name, value, "a finite number >= 0")
-        _require(self.min_distance_m < self.cell_side_m / 2, "min_distance_m", self.min_distance_m,
-                 f"smaller than half the cell side (cell_side_m / 2 = {self.cell_side_m / 2} m)")
+        _require(
+            self.min_distance_m < self.cell_side_m / 2,
+            "min_distance_m",
+            self.min_distance_m,
+            f"smaller than half the cell side (cell_side_m / 2 = {self.cell_side_m / 2} m)",
+        )
         _require(self.tau_d <= self.tau_c, "tau_d", self.tau_d, f"<= tau_c ({self.tau_c})")
-        _require(self.correlation in CORRELATION_MODELS, "correlation", self.correlation,
-                 f"one of {CORRELATION_MODELS}")
-        _require(len(self.clusters) > 0 and all(isinstance(c, TopologyCluster) for c in self.clusters),
-                 "clusters", self.clusters, "a non-empty tuple of TopologyCluster")
+        _require(
+            self.correlation in CORRELATION_MODELS, "correlation", self.correlation, f"one of {CORRELATION_MODELS}"
+        )
+        _require(
+            len(self.clusters) > 0 and all(isinstance(c, TopologyCluster) for c in self.clusters),
+            "clusters",
+            self.clusters,
+            "a non-empty tuple of TopologyCluster",
+        )
         for c in self.clusters:
-            _require(len(c.ues_per_cell) == self.num_cells, "clusters", c.ues_per_cell,
-                     f"UE counts for each of the {self.num_cells} cells")
-        _require(len(self.split) == 3 and all(isinstance(s, (int, np.integer)) and s >= 1 for s in self.split),
-                 "split", self.split, "three positive integers (train, validation, test)")
-        _require(sum(self.split) == self.samples_per_ep, "split", self.split,
-                 f"sizes adding up to samples_per_ep ({self.samples_per_ep})")
+            _require(
+                len(c.ues_per_cell) == self.num_cells,
+                "clusters",
+                c.ues_per_cell,
+                f"UE counts for each of the {self.num_cells} cells",
+            )
+        _require(
+            len(self.split) == 3 and all(isinstance(s, (int, np.integer)) and s >= 1 for s in self.split),
+            "split",
+            self.split,
+            "three positive integers (train, validation, test)",
+        )
+        _require(
+            sum(self.split) == self.samples_per_ep,
+            "split",
+            self.split,
+            f"sizes adding up to samples_per_ep ({self.samples_per_ep})",
+        )
 
     # ----- derived quantities -------------------------------------------------------------------------------
     @property

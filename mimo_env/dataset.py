@@ -63,19 +63,30 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(Split))
 
 
 # ----- building ------------------------------------------------------------------------------------------------
-def _true_and_estimated(config: ScenarioConfig, gains: np.ndarray, angles: np.ndarray, cell: np.ndarray,
-                        noisy: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def _true_and_estimated(
+    config: ScenarioConfig,
+    gains: np.ndarray,
+    angles: np.ndarray,
+    cell: np.ndarray,
+    noisy: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, ...]:
     """True coefficients of every sample and the EP's estimates (true ones where not noisy)."""
     if config.correlation == "uncorrelated":
         true_a, true_b = se_coefficients(gains, cell, 0.0, config.antennas)
         noisy_a, noisy_b = estimated_se_coefficients(gains[noisy], cell, config.sigma2, config.antennas)
     else:
-        common = {"antennas": config.antennas, "realizations": MONTE_CARLO_REALIZATIONS,
-                  "angular_std_deg": config.angular_std_deg, "antenna_spacing": config.antenna_spacing}
+        common = {
+            "antennas": config.antennas,
+            "realizations": MONTE_CARLO_REALIZATIONS,
+            "angular_std_deg": config.angular_std_deg,
+            "antenna_spacing": config.antenna_spacing,
+        }
         true_a, true_b = monte_carlo_se_coefficients(gains, cell, rng, angles=angles, **common)
         if config.sigma2 > 0:
-            noisy_a, noisy_b = monte_carlo_se_coefficients(gains[noisy], cell, rng, sigma2=config.sigma2,
-                                                           angles=angles[noisy], estimated=True, **common)
+            noisy_a, noisy_b = monte_carlo_se_coefficients(
+                gains[noisy], cell, rng, sigma2=config.sigma2, angles=angles[noisy], estimated=True, **common
+            )
         else:
             noisy_a, noisy_b = true_a[noisy], true_b[noisy]
     est_a, est_b = true_a.copy(), true_b.copy()
@@ -95,8 +106,9 @@ def _build_ep(config: ScenarioConfig, index: int, seed_seq: np.random.SeedSequen
     noisy[label_rng.choice(n, size=round(fraction * n), replace=False)] = True
     cell = np.broadcast_to(draw.cell, (n, draw.cell.size)).copy()
     mask = cell >= 0
-    true_a, true_b, est_a, est_b = _true_and_estimated(config, draw.gains, draw.angles, draw.cell, noisy,
-                                                       np.random.default_rng(mc_seq))
+    true_a, true_b, est_a, est_b = _true_and_estimated(
+        config, draw.gains, draw.angles, draw.cell, noisy, np.random.default_rng(mc_seq)
+    )
     optimal = maxmin_power(true_a, true_b, cell, config.p_max_mw)
     rho = optimal.rho.copy()
     if noisy.any():
@@ -112,13 +124,14 @@ def _build_ep(config: ScenarioConfig, index: int, seed_seq: np.random.SeedSequen
         "true_a": true_a,
         "true_b": true_b,
         "optimal_min_se": min_se(optimal.rho, true_a, true_b, mask, config.se_prefactor),
-        "equal_power_min_se": min_se(equal_power(cell, config.p_max_mw), true_a, true_b, mask,
-                                     config.se_prefactor),
+        "equal_power_min_se": min_se(equal_power(cell, config.p_max_mw), true_a, true_b, mask, config.se_prefactor),
     }
     order = label_rng.permutation(n)
     bounds = np.cumsum((0, *config.split))
-    splits = {name: Split(**{k: np.ascontiguousarray(v[order[lo:hi]]) for k, v in arrays.items()})
-              for name, lo, hi in zip(SPLITS, bounds[:-1], bounds[1:], strict=True)}
+    splits = {
+        name: Split(**{k: np.ascontiguousarray(v[order[lo:hi]]) for k, v in arrays.items()})
+        for name, lo, hi in zip(SPLITS, bounds[:-1], bounds[1:], strict=True)
+    }
     return EPDataset(index=index, topology_cluster=cluster, noisy_fraction=fraction, **splits)
 
 
@@ -143,8 +156,10 @@ def generate_federation(config: ScenarioConfig, seed: int, progress: bool = True
         raise ValueError(f"config must be a ScenarioConfig, got {type(config).__name__}")
     seed = _check_seed(seed)
     children = np.random.SeedSequence(seed).spawn(config.num_eps)
-    eps = tuple(_build_ep(config, n, children[n])
-                for n in tqdm(range(config.num_eps), desc="building federation", unit="EP", disable=not progress))
+    eps = tuple(
+        _build_ep(config, n, children[n])
+        for n in tqdm(range(config.num_eps), desc="building federation", unit="EP", disable=not progress)
+    )
     return Federation(config=config, seed=seed, eps=eps)
 
 
@@ -186,10 +201,17 @@ def _save(federation: Federation, path: Path, key: str) -> None:
 def _expected_shapes(config: ScenarioConfig, size: int) -> dict[str, tuple[tuple[int, ...], str]]:
     k, cells, slots = config.k_max, config.num_cells, config.num_slots
     return {
-        "features": ((size, k, cells, cells), "f"), "labels": ((size, k, cells), "f"), "mask": ((size, slots), "b"),
-        "cell": ((size, slots), "i"), "noisy": ((size,), "b"), "est_a": ((size, slots), "f"),
-        "est_b": ((size, slots, slots), "f"), "true_a": ((size, slots), "f"), "true_b": ((size, slots, slots), "f"),
-        "optimal_min_se": ((size,), "f"), "equal_power_min_se": ((size,), "f"),
+        "features": ((size, k, cells, cells), "f"),
+        "labels": ((size, k, cells), "f"),
+        "mask": ((size, slots), "b"),
+        "cell": ((size, slots), "i"),
+        "noisy": ((size,), "b"),
+        "est_a": ((size, slots), "f"),
+        "est_b": ((size, slots, slots), "f"),
+        "true_a": ((size, slots), "f"),
+        "true_b": ((size, slots, slots), "f"),
+        "optimal_min_se": ((size,), "f"),
+        "equal_power_min_se": ((size,), "f"),
     }
 
 
@@ -206,19 +228,25 @@ def _load(path: Path, config: ScenarioConfig, seed: int, key: str) -> Federation
                 for field, (shape, kind) in _expected_shapes(config, size).items():
                     value = data[f"ep{n}/{name}/{field}"]
                     if value.shape != shape or value.dtype.kind != kind:
-                        raise ValueError(f"ep{n}/{name}/{field} has shape {value.shape} and dtype {value.dtype}, "
-                                         f"expected {shape} of kind {kind!r}")
+                        raise ValueError(
+                            f"ep{n}/{name}/{field} has shape {value.shape} and dtype {value.dtype}, "
+                            f"expected {shape} of kind {kind!r}"
+                        )
                     if kind == "f" and not np.all(np.isfinite(value)):
                         raise ValueError(f"ep{n}/{name}/{field} holds non-finite values")
                     fields[field] = value
                 splits[name] = Split(**fields)
-            eps.append(EPDataset(index=n, topology_cluster=config.ep_cluster[n],
-                                 noisy_fraction=config.ep_noisy_fraction[n], **splits))
+            eps.append(
+                EPDataset(
+                    index=n, topology_cluster=config.ep_cluster[n], noisy_fraction=config.ep_noisy_fraction[n], **splits
+                )
+            )
     return Federation(config=config, seed=seed, eps=tuple(eps))
 
 
-def build_federation(config: ScenarioConfig, seed: int, cache_dir: str | Path | None = None,
-                     progress: bool = True) -> Federation:
+def build_federation(
+    config: ScenarioConfig, seed: int, cache_dir: str | Path | None = None, progress: bool = True
+) -> Federation:
     """The federation of (config, seed): loaded from the on-disk cache, or built and cached.
 
     Args:
@@ -286,8 +314,13 @@ def describe_federation(federation: Federation) -> str:
         mask = _concat(federation, eps, "mask")
         labels = _concat(federation, eps, "labels")
         real = labels[slots_to_grid(mask, config.k_max)]
-        label_se = min_se(grid_to_slots(labels), _concat(federation, eps, "true_a"),
-                          _concat(federation, eps, "true_b"), mask, config.se_prefactor)
+        label_se = min_se(
+            grid_to_slots(labels),
+            _concat(federation, eps, "true_a"),
+            _concat(federation, eps, "true_b"),
+            mask,
+            config.se_prefactor,
+        )
         lines.append(
             f"{c + 1:>7}  {len(eps):>3}  {cluster.ues_per_cell!s:<12}  {real.mean():>8.1f} / {real.max():>6.1f}"
             f"  {_concat(federation, eps, 'optimal_min_se').mean():>7.4f}  {label_se.mean():>6.4f}"

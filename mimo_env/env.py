@@ -340,8 +340,14 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
     def run_setup(self) -> dict[str, Any]:
         """What a state of this env must match: scenario fields, FL config, data seed, S and ``max_rounds``
         (:func:`mimo_env.resume.setup_fields`; the device, cache folder and render mode are free to change)."""
-        return setup_fields(self.scenario, self.fl_config, env=type(self).__name__, data_seed=self.data_seed,
-                            ep_budget=self.ep_budget, max_rounds=self.max_rounds)
+        return setup_fields(
+            self.scenario,
+            self.fl_config,
+            env=type(self).__name__,
+            data_seed=self.data_seed,
+            ep_budget=self.ep_budget,
+            max_rounds=self.max_rounds,
+        )
 
     def get_state(self) -> dict[str, Any]:
         """Everything the run needs to continue exactly; pass it to :meth:`set_state` (or use
@@ -357,16 +363,25 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         started = self._algorithm is not None
         episode = None
         if started:
-            episode = {"torch_seed": self.torch_seed, "first_train_loss": self._first_train_loss.copy(),
-                       "first_val_loss": self._first_val_loss.copy(), "last_train_loss": self._last_train_loss.copy(),
-                       "contexts": self._contexts.copy(), "last_info": dict(self._last_info),
-                       "episode_over": bool(self._episode_over)}
-        return {"setup": self.run_setup(), "np_random": generator_state(self.np_random),
-                "np_random_seed": self.np_random_seed,
-                "action_space_rng": generator_state(self.action_space.np_random),
-                "observation_space_rng": generator_state(self.observation_space.np_random),
-                "algorithm": self._algorithm.state_dict() if started else None, "episode": episode,
-                "observation": self._contexts.copy() if started else None}
+            episode = {
+                "torch_seed": self.torch_seed,
+                "first_train_loss": self._first_train_loss.copy(),
+                "first_val_loss": self._first_val_loss.copy(),
+                "last_train_loss": self._last_train_loss.copy(),
+                "contexts": self._contexts.copy(),
+                "last_info": dict(self._last_info),
+                "episode_over": bool(self._episode_over),
+            }
+        return {
+            "setup": self.run_setup(),
+            "np_random": generator_state(self.np_random),
+            "np_random_seed": self.np_random_seed,
+            "action_space_rng": generator_state(self.action_space.np_random),
+            "observation_space_rng": generator_state(self.observation_space.np_random),
+            "algorithm": self._algorithm.state_dict() if started else None,
+            "episode": episode,
+            "observation": self._contexts.copy() if started else None,
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` of an env with the same :meth:`run_setup`; the next ``step`` continues the
@@ -388,15 +403,19 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
                 if np.shape(episode.get(key)) != (n,):
                     raise ValueError(f"state episode.{key} must have shape ({n},), got {np.shape(episode.get(key))}")
             if np.shape(episode.get("contexts")) != shape:
-                raise ValueError(f"state episode.contexts must have shape {shape}, got "
-                                 f"{np.shape(episode.get('contexts'))}")
+                raise ValueError(
+                    f"state episode.contexts must have shape {shape}, got {np.shape(episode.get('contexts'))}"
+                )
             seed = episode.get("torch_seed")
             if not _is_int(seed) or seed < 0:
                 raise ValueError(f"state episode.torch_seed must be a non-negative integer, got {seed!r}")
             algorithm = make_algorithm("clustered", self.federation, self.fl_config, device=self.device, seed=seed)
             algorithm.load_state_dict(algorithm_state)
-        generators = {"np_random": self.np_random, "action_space_rng": self.action_space.np_random,
-                      "observation_space_rng": self.observation_space.np_random}
+        generators = {
+            "np_random": self.np_random,
+            "action_space_rng": self.action_space.np_random,
+            "observation_space_rng": self.observation_space.np_random,
+        }
         for name in generators:  # check all before setting any
             restore_generator(np.random.default_rng(), state.get(name), f"state {name}")
         for name, generator in generators.items():

@@ -63,8 +63,9 @@ def sinr(rho: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return rho * a / (np.einsum("bm,bmu->bu", rho, b) + 1.0)
 
 
-def spectral_efficiency(rho: np.ndarray, a: np.ndarray, b: np.ndarray, mask: np.ndarray,
-                        prefactor: float) -> np.ndarray:
+def spectral_efficiency(
+    rho: np.ndarray, a: np.ndarray, b: np.ndarray, mask: np.ndarray, prefactor: float
+) -> np.ndarray:
     """Eq. (5): SE of every slot (bit/s/Hz).
 
     Args:

@@ -60,20 +60,27 @@ def _check_cell(cell: np.ndarray, batch: int, num_slots: int) -> np.ndarray:
     if cell.shape not in ((num_slots,), (batch, num_slots)):
         raise ValueError(f"cell must have shape [B, U]={(batch, num_slots)} or [U]={num_slots}, got {cell.shape}")
     if cell.size and (cell.min() < -1 or cell.max() >= num_slots):
-        raise ValueError(f"cell values must be AP indices in [0, {num_slots}) or -1 for padding, "
-                         f"got range [{cell.min()}, {cell.max()}]")
+        raise ValueError(
+            f"cell values must be AP indices in [0, {num_slots}) or -1 for padding, "
+            f"got range [{cell.min()}, {cell.max()}]"
+        )
     return np.broadcast_to(cell, (batch, num_slots)).astype(np.int64)
 
 
 def _check_p_max(p_max: float) -> float:
-    if (isinstance(p_max, bool) or not isinstance(p_max, (int, float, np.integer, np.floating))
-            or not np.isfinite(p_max) or p_max <= 0):
+    if (
+        isinstance(p_max, bool)
+        or not isinstance(p_max, (int, float, np.integer, np.floating))
+        or not np.isfinite(p_max)
+        or p_max <= 0
+    ):
         raise ValueError(f"p_max must be a finite number > 0, got {p_max!r}")
     return float(p_max)
 
 
-def _check_problem(a: np.ndarray, b: np.ndarray, cell: np.ndarray,
-                   p_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _check_problem(
+    a: np.ndarray, b: np.ndarray, cell: np.ndarray, p_max: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Validate the inputs of problem (8); return float64 a [B, U], b [B, U, U], int64 cell [B, U], p_max."""
     try:
         a = np.asarray(a, dtype=np.float64)
@@ -94,8 +101,10 @@ def _check_problem(a: np.ndarray, b: np.ndarray, cell: np.ndarray,
     p_max = _check_p_max(p_max)
     real = cell >= 0
     if not np.all(real.any(axis=1)):
-        raise ValueError(f"every sample needs at least one UE; samples {np.flatnonzero(~real.any(axis=1))} "
-                         "have cell == -1 everywhere")
+        raise ValueError(
+            f"every sample needs at least one UE; samples {np.flatnonzero(~real.any(axis=1))} "
+            "have cell == -1 everywhere"
+        )
     if np.any(real & (a <= 0)):
         raise ValueError("a must be > 0 on every real slot (a UE without useful signal has SINR 0)")
     return a, b, cell, p_max
@@ -132,8 +141,10 @@ def maxmin_power(a: np.ndarray, b: np.ndarray, cell: np.ndarray, p_max: float) -
         except np.linalg.LinAlgError as error:
             raise ValueError(f"a and b are too badly scaled to solve problem (8) in float64: {error}") from None
     if not (np.all(np.isfinite(result.rho)) and np.all(np.isfinite(result.sinr)) and np.all(result.sinr > 0)):
-        raise ValueError("a and b are too badly scaled to solve problem (8) in float64 (the solution over- or "
-                         f"underflows); gains span [{a.min():.3g}, {max(a.max(), b.max()):.3g}]")
+        raise ValueError(
+            "a and b are too badly scaled to solve problem (8) in float64 (the solution over- or "
+            f"underflows); gains span [{a.min():.3g}, {max(a.max(), b.max()):.3g}]"
+        )
     return result
 
 
@@ -195,8 +206,9 @@ def _min_powers(lam: np.ndarray, f: np.ndarray, v: np.ndarray) -> np.ndarray:
     return x + np.linalg.solve(system, residual[..., None])[..., 0]
 
 
-def _min_powers_checked(lam: np.ndarray, f: np.ndarray, v: np.ndarray,
-                        indicator: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _min_powers_checked(
+    lam: np.ndarray, f: np.ndarray, v: np.ndarray, indicator: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_min_powers` with the AP loads [B, L], flagging samples [B] whose solution is not a finite
     nonnegative vector (lam at or below the spectral radius of F, or a numerically singular system)."""
     with np.errstate(all="ignore"):
@@ -272,8 +284,9 @@ def equal_power(cell: np.ndarray, p_max: float) -> np.ndarray:
     return rho[0] if squeeze else rho
 
 
-def maxmin_power_cvxpy(a: np.ndarray, b: np.ndarray, cell: np.ndarray, p_max: float, *,
-                       rel_tol: float = 1e-6, solver: str = "CLARABEL") -> MaxMinResult:
+def maxmin_power_cvxpy(
+    a: np.ndarray, b: np.ndarray, cell: np.ndarray, p_max: float, *, rel_tol: float = 1e-6, solver: str = "CLARABEL"
+) -> MaxMinResult:
     """Reference solver of problem (8): bisection on the SINR target with a cvxpy feasibility LP per step.
 
     For each sample (a Python loop: this is the slow reference the paper's CVX labels stand for), with
@@ -312,8 +325,7 @@ def maxmin_power_cvxpy(a: np.ndarray, b: np.ndarray, cell: np.ndarray, p_max: fl
             t.value = float(np.sqrt(lo * hi))
             candidate = _solve_feasibility(problem, x, solver)
             # The solver's point must reach t (up to rel_tol) once checked by hand, or t counts as infeasible.
-            if candidate is not None and _point_min_sinr(candidate, a_i, b_i, cell_i, p_max) >= t.value * (
-                    1 - rel_tol):
+            if candidate is not None and _point_min_sinr(candidate, a_i, b_i, cell_i, p_max) >= t.value * (1 - rel_tol):
                 lo, best = t.value, candidate
             else:
                 hi = t.value

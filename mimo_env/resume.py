@@ -79,8 +79,10 @@ def check_setup(stored: object, current: Mapping[str, Any], what: str) -> None:
         raise ValueError(f"{what} state has no setup (got {type(stored).__name__}); not a state of this object")
     for key in sorted(set(stored) | set(current)):
         if stored.get(key) != current.get(key):
-            raise ValueError(f"{what} state was saved for another setup: {key} is {stored.get(key)!r} in the "
-                             f"state but {current.get(key)!r} here")
+            raise ValueError(
+                f"{what} state was saved for another setup: {key} is {stored.get(key)!r} in the "
+                f"state but {current.get(key)!r} here"
+            )
 
 
 def generator_state(generator: np.random.Generator) -> dict[str, Any]:
@@ -121,8 +123,7 @@ def run_setup(env: gym.Env, selector: Any = None) -> dict[str, Any]:
     if selector is None:
         setup["selector"] = None
         return setup
-    if not callable(getattr(selector, "state_dict", None)) or not callable(getattr(selector, "load_state_dict",
-                                                                                   None)):
+    if not callable(getattr(selector, "state_dict", None)) or not callable(getattr(selector, "load_state_dict", None)):
         raise ValueError(f"selector {type(selector).__name__} cannot be checkpointed: it has no state_dict()")
     state = selector.state_dict()
     setup["selector"] = state["selector"]
@@ -158,8 +159,11 @@ def save_run(path: str | os.PathLike, env: gym.Env, selector: Any = None, histor
         The path written.
     """
     setup = run_setup(env, selector)
-    state = {"env": env.unwrapped.get_state(), "selector": None if selector is None else selector.state_dict(),
-             "history": list(history)}
+    state = {
+        "env": env.unwrapped.get_state(),
+        "selector": None if selector is None else selector.state_dict(),
+        "history": list(history),
+    }
     return save_checkpoint(path, state, kind=RUN_KIND, fingerprint=canonical_fingerprint(setup))
 
 

@@ -75,8 +75,9 @@ class FederatedBase:
     name = "base"
     has_cluster_models = False
 
-    def __init__(self, federation: Federation, config: FLConfig, device: str | torch.device = "auto",
-                 seed: int = 0) -> None:
+    def __init__(
+        self, federation: Federation, config: FLConfig, device: str | torch.device = "auto", seed: int = 0
+    ) -> None:
         if not isinstance(federation, Federation):
             raise ValueError(f"federation must be a mimo_env.federation.Federation, got {type(federation).__name__}")
         if not isinstance(config, FLConfig):
@@ -88,13 +89,18 @@ class FederatedBase:
         self.device = resolve_device(device)
         self.num_eps = federation.num_eps
         self.data = DeviceFederation.from_federation(federation, self.device)
-        self.objective = Objective(config.objective, scenario.p_max_mw, scenario.se_prefactor,
-                                   config.se_temperature)
+        self.objective = Objective(config.objective, scenario.p_max_mw, scenario.se_prefactor, config.se_temperature)
         self.se_prefactor = scenario.se_prefactor
         self.engine = BatchedEngine(
-            lambda: build_model(config.model, k_max=scenario.k_max, num_cells=scenario.num_cells,
-                                p_max=scenario.p_max_mw, width=config.width),
-            self.device)
+            lambda: build_model(
+                config.model,
+                k_max=scenario.k_max,
+                num_cells=scenario.num_cells,
+                p_max=scenario.p_max_mw,
+                width=config.width,
+            ),
+            self.device,
+        )
         init_seed, shuffle_seed = np.random.SeedSequence(int(seed)).generate_state(2, dtype=np.uint64)
         self._init_generator = torch.Generator().manual_seed(int(init_seed))
         self._shuffle_generator = torch.Generator().manual_seed(int(shuffle_seed))
@@ -118,23 +124,28 @@ class FederatedBase:
     def make_jobs(self, selected: np.ndarray, chosen: np.ndarray) -> list[Job]:
         """The round's local trainings. Default: each selected EP trains its chosen model on its own data."""
         train = self.data.train
-        return [Job(int(chosen[n]), (int(n),), train.ep_rows(int(n)), float(train.sizes[n]))
-                for n in np.flatnonzero(selected)]
+        return [
+            Job(int(chosen[n]), (int(n),), train.ep_rows(int(n)), float(train.sizes[n]))
+            for n in np.flatnonzero(selected)
+        ]
 
     # ----- rounds --------------------------------------------------------------------------------------------------
     def _validate_selection(self, selected: object, round_index: int) -> np.ndarray:
         array = np.asarray(selected)
         if array.shape != (self.num_eps,):
-            raise ValueError(f"round {round_index}: selected must have shape ({self.num_eps},), got shape "
-                             f"{array.shape}")
+            raise ValueError(
+                f"round {round_index}: selected must have shape ({self.num_eps},), got shape {array.shape}"
+            )
         if array.dtype != np.bool_:
             if not np.issubdtype(array.dtype, np.integer):
-                raise ValueError(f"round {round_index}: selected must be a bool (or 0/1 integer) mask, got dtype "
-                                 f"{array.dtype}")
+                raise ValueError(
+                    f"round {round_index}: selected must be a bool (or 0/1 integer) mask, got dtype {array.dtype}"
+                )
             bad = np.flatnonzero((array != 0) & (array != 1))
             if bad.size:
-                raise ValueError(f"round {round_index}: selected must be binary, got {array[bad[0]].item()!r} at EP "
-                                 f"{int(bad[0])}")
+                raise ValueError(
+                    f"round {round_index}: selected must be binary, got {array[bad[0]].item()!r} at EP {int(bad[0])}"
+                )
             array = array.astype(bool)
         if not array.any():
             raise ValueError(f"round {round_index}: selected is empty; select at least one EP")
@@ -158,9 +169,15 @@ class FederatedBase:
             group = [job for job in jobs if int(job.rows.numel()) == size]
             target = torch.as_tensor([job.target for job in group], device=self.device)
             result = self.engine.local_train(
-                self.models.select(target), torch.stack([job.rows for job in group]), self.data.train,
-                self.objective, lr=lr, epochs=self.config.local_epochs, batch_size=self.config.batch_size,
-                generator=self._shuffle_generator)
+                self.models.select(target),
+                torch.stack([job.rows for job in group]),
+                self.data.train,
+                self.objective,
+                lr=lr,
+                epochs=self.config.local_epochs,
+                batch_size=self.config.batch_size,
+                generator=self._shuffle_generator,
+            )
             for job, loss, ok in zip(group, result.mean_loss, result.ok, strict=True):
                 train_loss[list(job.eps)] = loss
                 skipped[list(job.eps)] = not ok
@@ -168,23 +185,34 @@ class FederatedBase:
             targets.extend(job.target for job in group)
             weights.extend(job.weight for job in group)
             oks.extend(result.ok.tolist())
-        new_models = aggregate(self.models, concat_stacks(trained), np.asarray(targets), np.asarray(weights),
-                               np.asarray(oks, dtype=bool))
+        new_models = aggregate(
+            self.models, concat_stacks(trained), np.asarray(targets), np.asarray(weights), np.asarray(oks, dtype=bool)
+        )
         for n in np.flatnonzero(skipped):
-            warnings.warn(f"round {round_index}: EP {int(n)}'s local update is non-finite (loss {train_loss[n]}); "
-                          "left out of the aggregation", stacklevel=2)
+            warnings.warn(
+                f"round {round_index}: EP {int(n)}'s local update is non-finite (loss {train_loss[n]}); "
+                "left out of the aggregation",
+                stacklevel=2,
+            )
         self.models = new_models
         self.round_index = round_index
         self.mark_models_changed(np.unique(np.asarray(targets)[np.asarray(oks, dtype=bool)]))
-        return RoundReport(round=round_index, selected=mask.copy(), chosen_cluster=chosen.astype(np.int64),
-                           train_loss=train_loss, skipped=skipped, learning_rate=lr)
+        return RoundReport(
+            round=round_index,
+            selected=mask.copy(),
+            chosen_cluster=chosen.astype(np.int64),
+            train_loss=train_loss,
+            skipped=skipped,
+            learning_rate=lr,
+        )
 
     # ----- evaluation ------------------------------------------------------------------------------------------------
     def mark_models_changed(self, models: np.ndarray | None = None) -> None:
         """Invalidate cached losses of ``models`` (indices; all when None) after their weights changed."""
         self._version_counter += 1
         self._model_versions[slice(None) if models is None else np.asarray(models, dtype=np.int64)] = (
-            self._version_counter)
+            self._version_counter
+        )
 
     def train_loss_matrix(self) -> np.ndarray:
         """[M, N] float64, every model's loss F on every EP's training set (all EPs' data in one pass per model).
@@ -218,8 +246,7 @@ class FederatedBase:
         every_row = torch.arange(split.num_rows, device=self.device)
         loss = self.objective(rho, split.gather(every_row, self.objective.fields)).to(torch.float64)
         row_se = min_se(slot_se(rho, split.true_a, split.true_b, self.se_prefactor), split.mask).to(torch.float64)
-        return (split.per_ep_mean(loss).cpu().numpy(), split.per_ep_mean(row_se).cpu().numpy(),
-                row_se.cpu().numpy())
+        return (split.per_ep_mean(loss).cpu().numpy(), split.per_ep_mean(row_se).cpu().numpy(), row_se.cpu().numpy())
 
     def cluster_accuracy(self, models: np.ndarray) -> float:
         """Fraction of EPs whose model matches their true topology cluster after the best one-to-one matching."""
@@ -245,19 +272,30 @@ class FederatedBase:
             return np.bincount(clusters, weights=values, minlength=self.data.num_topology_clusters) / count
 
         return Evaluation(
-            chosen_cluster=models.astype(np.int64), train_loss=train_loss, val_loss=val_loss,
-            val_min_se=val_min_se, test_min_se=test_min_se, cluster_test_min_se=per_cluster(test_rows),
+            chosen_cluster=models.astype(np.int64),
+            train_loss=train_loss,
+            val_loss=val_loss,
+            val_min_se=val_min_se,
+            test_min_se=test_min_se,
+            cluster_test_min_se=per_cluster(test_rows),
             cluster_optimal_min_se=per_cluster(test.optimal_min_se),
             cluster_equal_power_min_se=per_cluster(test.equal_power_min_se),
-            cluster_accuracy=self.cluster_accuracy(models), reward=float(np.min(val_min_se)))
+            cluster_accuracy=self.cluster_accuracy(models),
+            reward=float(np.min(val_min_se)),
+        )
 
     # ----- checkpoints -----------------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Models (CPU copies), round index and every RNG state: enough to continue a run exactly."""
         cpu = self.models.to(torch.device("cpu")).clone()
-        return {"algorithm": self.name, "round_index": self.round_index, "params": cpu.params,
-                "buffers": cpu.buffers, "init_generator": self._init_generator.get_state(),
-                "shuffle_generator": self._shuffle_generator.get_state()}
+        return {
+            "algorithm": self.name,
+            "round_index": self.round_index,
+            "params": cpu.params,
+            "buffers": cpu.buffers,
+            "init_generator": self._init_generator.get_state(),
+            "shuffle_generator": self._shuffle_generator.get_state(),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` returned (same algorithm, architecture and number of models).
@@ -271,10 +309,12 @@ class FederatedBase:
             ours = getattr(self.models, kind)
             theirs = state[kind]
             if set(theirs) != set(ours) or any(theirs[k].shape != ours[k].shape for k in ours):
-                raise ValueError(f"state {kind} do not match this algorithm's {self.num_models} "
-                                 f"{self.config.model!r} model(s)")
-        self.models = ModelStack({k: v.clone() for k, v in state["params"].items()},
-                                 {k: v.clone() for k, v in state["buffers"].items()}).to(self.device)
+                raise ValueError(
+                    f"state {kind} do not match this algorithm's {self.num_models} {self.config.model!r} model(s)"
+                )
+        self.models = ModelStack(
+            {k: v.clone() for k, v in state["params"].items()}, {k: v.clone() for k, v in state["buffers"].items()}
+        ).to(self.device)
         self.round_index = int(state["round_index"])
         self._init_generator.set_state(state["init_generator"])
         self._shuffle_generator.set_state(state["shuffle_generator"])

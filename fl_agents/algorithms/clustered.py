@@ -55,16 +55,22 @@ class ClusteredFL(FederatedBase):
             group = eps[train.sizes[eps] == size]
             result = self.engine.local_train(
                 self.models.select(torch.zeros(len(group), dtype=torch.int64, device=self.device)),
-                torch.stack([train.ep_rows(int(n)) for n in group]), train, self.objective,
-                lr=self.config.learning_rate(1), epochs=self.config.local_epochs,
-                batch_size=self.config.batch_size, generator=self._shuffle_generator)
+                torch.stack([train.ep_rows(int(n)) for n in group]),
+                train,
+                self.objective,
+                lr=self.config.learning_rate(1),
+                epochs=self.config.local_epochs,
+                batch_size=self.config.batch_size,
+                generator=self._shuffle_generator,
+            )
             copies.append(result.models)
             usable.extend(result.ok.tolist())
             order.extend(group.tolist())
         stack = concat_stacks(copies)
         rho = self.engine.predict_shared(stack, train.features, train.mask)
-        losses = self.objective(rho, train.gather(torch.arange(train.num_rows, device=self.device),
-                                                  self.objective.fields))
+        losses = self.objective(
+            rho, train.gather(torch.arange(train.num_rows, device=self.device), self.objective.fields)
+        )
         cross = train.per_ep_mean(losses.to(torch.float64)).cpu().numpy()[:, np.asarray(order)]  # [S, S]
         with np.errstate(invalid="ignore"):  # inf - inf where an EP's own copy diverged: made inf just below
             cross = cross - np.diag(cross)[None, :]  # excess loss over the EP's own copy

@@ -22,8 +22,12 @@ class CNN3DPowerModel(PowerModel):
         super().__init__(k_max, num_cells, p_max)
         width = width or 16
         self.features = nn.Sequential(
-            nn.Conv3d(2, width, 3, padding=1, bias=False), nn.BatchNorm3d(width), nn.ReLU(),
-            nn.Conv3d(width, width, 3, padding=1, bias=False), nn.BatchNorm3d(width), nn.ReLU(),
+            nn.Conv3d(2, width, 3, padding=1, bias=False),
+            nn.BatchNorm3d(width),
+            nn.ReLU(),
+            nn.Conv3d(width, width, 3, padding=1, bias=False),
+            nn.BatchNorm3d(width),
+            nn.ReLU(),
         )
         self.head = nn.Linear(width * k_max * num_cells * num_cells, self.num_slots + num_cells)
 

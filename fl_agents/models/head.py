@@ -40,8 +40,9 @@ def input_channels(features: torch.Tensor) -> torch.Tensor:
     return torch.stack((torch.where(real, db, torch.zeros_like(db)), real.to(features.dtype)), dim=1)
 
 
-def feasible_allocation(slot_logits: torch.Tensor, ap_logits: torch.Tensor, mask: torch.Tensor,
-                        p_max: float) -> torch.Tensor:
+def feasible_allocation(
+    slot_logits: torch.Tensor, ap_logits: torch.Tensor, mask: torch.Tensor, p_max: float
+) -> torch.Tensor:
     """Map unconstrained logits to a feasible allocation (formula in the module docstring).
 
     Args:

@@ -24,9 +24,12 @@ class MLPPowerModel(PowerModel):
         width = width or 256
         num_in = 2 * k_max * num_cells * num_cells + self.num_slots
         self.net = nn.Sequential(
-            Dense(num_in, width), nn.ReLU(),
-            Dense(width, width), nn.ReLU(),
-            Dense(width, width), nn.ReLU(),
+            Dense(num_in, width),
+            nn.ReLU(),
+            Dense(width, width),
+            nn.ReLU(),
+            Dense(width, width),
+            nn.ReLU(),
             Dense(width, self.num_slots + num_cells),
         )
 

@@ -26,8 +26,9 @@ class BasicBlock3d(nn.Module):
         self.relu = nn.ReLU()
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(nn.Conv3d(in_channels, out_channels, 1, stride=stride, bias=False),
-                                          nn.BatchNorm3d(out_channels))
+            self.shortcut = nn.Sequential(
+                nn.Conv3d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm3d(out_channels)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
@@ -48,7 +49,9 @@ class ResNet3D18PowerModel(PowerModel):
         super().__init__(k_max, num_cells, p_max)
         width = width or 64
         self.stem = nn.Sequential(
-            nn.Conv3d(2, width, 7, stride=2, padding=3, bias=False), nn.BatchNorm3d(width), nn.ReLU(),
+            nn.Conv3d(2, width, 7, stride=2, padding=3, bias=False),
+            nn.BatchNorm3d(width),
+            nn.ReLU(),
             nn.MaxPool3d(3, stride=2, padding=1),
         )
         channels = [width, 2 * width, 4 * width, 8 * width]
@@ -56,8 +59,11 @@ class ResNet3D18PowerModel(PowerModel):
         in_channels = width
         for index, out_channels in enumerate(channels):
             stride = 1 if index == 0 else 2
-            stages.append(nn.Sequential(BasicBlock3d(in_channels, out_channels, stride),
-                                        BasicBlock3d(out_channels, out_channels, 1)))
+            stages.append(
+                nn.Sequential(
+                    BasicBlock3d(in_channels, out_channels, stride), BasicBlock3d(out_channels, out_channels, 1)
+                )
+            )
             in_channels = out_channels
         self.stages = nn.Sequential(*stages)
         self.pool = nn.AdaptiveAvgPool3d(1)

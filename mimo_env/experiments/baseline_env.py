@@ -49,9 +49,16 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         cache_dir: dataset cache folder (None: ``build_federation``'s default).
     """
 
-    def __init__(self, method: str, scenario: ScenarioConfig, fl_config: FLConfig, max_rounds: int,
-                 data_seed: int = 0, device: str | torch.device = "auto", cache_dir: str | Path | None = None,
-                 ) -> None:
+    def __init__(
+        self,
+        method: str,
+        scenario: ScenarioConfig,
+        fl_config: FLConfig,
+        max_rounds: int,
+        data_seed: int = 0,
+        device: str | torch.device = "auto",
+        cache_dir: str | Path | None = None,
+    ) -> None:
         if not isinstance(method, str) or method not in BASELINE_ALGORITHMS:
             raise ValueError(f"method must be one of {sorted(BASELINE_ALGORITHMS)}, got {method!r}")
         if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
@@ -78,8 +85,12 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         self._federation: Federation | None = None
         self._observation: NDArray[np.float32] | None = None
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None,
-              ) -> tuple[NDArray[np.float32], dict[str, Any]]:
+    def reset(
+        self,
+        *,
+        seed: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         """Fresh model(s) seeded by ``seed`` (0 when None), round 1 with every EP."""
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
@@ -87,8 +98,13 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         if options:
             raise ValueError(f"options are not supported, got {options!r}")
         self._federation = cached_federation(self.scenario, self.data_seed, self.cache_dir)
-        self._algorithm = make_algorithm(BASELINE_ALGORITHMS[self.method], self._federation, self.fl_config,
-                                         device=self.device, seed=0 if seed is None else int(seed))
+        self._algorithm = make_algorithm(
+            BASELINE_ALGORITHMS[self.method],
+            self._federation,
+            self.fl_config,
+            device=self.device,
+            seed=0 if seed is None else int(seed),
+        )
         observation, _, _, _, info = self._round()
         return observation, info
 
@@ -96,8 +112,7 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         """One more round with every EP; ``action`` must be the all-ones mask."""
         mask = np.asarray(action)
         if mask.shape != (self.scenario.num_eps,) or not np.all(mask == 1):
-            raise ValueError(f"a baseline trains every EP: action must be {self.scenario.num_eps} ones, got "
-                             f"{action!r}")
+            raise ValueError(f"a baseline trains every EP: action must be {self.scenario.num_eps} ones, got {action!r}")
         if self._algorithm is None:
             raise RuntimeError("call reset() before step()")
         return self._round()
@@ -112,17 +127,26 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
 
     def run_setup(self) -> dict[str, Any]:
         """What a state of this env must match: method, scenario fields, FL config, data seed and ``max_rounds``."""
-        return setup_fields(self.scenario, self.fl_config, env=type(self).__name__, method=self.method,
-                            data_seed=self.data_seed, max_rounds=self.max_rounds)
+        return setup_fields(
+            self.scenario,
+            self.fl_config,
+            env=type(self).__name__,
+            method=self.method,
+            data_seed=self.data_seed,
+            max_rounds=self.max_rounds,
+        )
 
     def get_state(self) -> dict[str, Any]:
         """``setup``, the env's generator, the algorithm's state (models, round index, torch generators; None
         before ``reset``) and the last ``observation``: enough for :meth:`set_state` to continue exactly."""
         started = self._algorithm is not None
-        return {"setup": self.run_setup(), "np_random": generator_state(self.np_random),
-                "np_random_seed": self.np_random_seed,
-                "algorithm": self._algorithm.state_dict() if started else None,
-                "observation": self._observation.copy() if started else None}
+        return {
+            "setup": self.run_setup(),
+            "np_random": generator_state(self.np_random),
+            "np_random_seed": self.np_random_seed,
+            "algorithm": self._algorithm.state_dict() if started else None,
+            "observation": self._observation.copy() if started else None,
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`get_state` of an env with the same :meth:`run_setup` (``ValueError`` otherwise, naming
@@ -135,11 +159,11 @@ class BaselineEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         if state.get("algorithm") is not None:
             observation = np.asarray(state.get("observation"), dtype=np.float32)
             if observation.shape != self.observation_space.shape:
-                raise ValueError(f"state observation must have shape {self.observation_space.shape}, got "
-                                 f"{observation.shape}")
+                raise ValueError(
+                    f"state observation must have shape {self.observation_space.shape}, got {observation.shape}"
+                )
             federation = cached_federation(self.scenario, self.data_seed, self.cache_dir)
-            algorithm = make_algorithm(BASELINE_ALGORITHMS[self.method], federation, self.fl_config,
-                                       device=self.device)
+            algorithm = make_algorithm(BASELINE_ALGORITHMS[self.method], federation, self.fl_config, device=self.device)
             algorithm.load_state_dict(state["algorithm"])
             self._federation = federation
         restore_generator(self.np_random, state["np_random"], "state np_random")

@@ -62,14 +62,33 @@ def plot_cluster_bars(condition: ConditionSummary, path: str | Path) -> Path:
     width = 0.8 / max(m, 1)
     for i, ms in enumerate(condition.methods):
         final = ms.final
-        ax.bar(x - 0.4 + (i + 0.5) * width, final.mean(axis=0), width,
-               yerr=final.std(axis=0) if final.shape[0] > 1 else None, capsize=3,
-               color=_COLORS[ms.method], label=METHOD_LABELS[ms.method])
+        ax.bar(
+            x - 0.4 + (i + 0.5) * width,
+            final.mean(axis=0),
+            width,
+            yerr=final.std(axis=0) if final.shape[0] > 1 else None,
+            capsize=3,
+            color=_COLORS[ms.method],
+            label=METHOD_LABELS[ms.method],
+        )
     for c in range(t):
-        ax.hlines(condition.optimal[c], c - 0.45, c + 0.45, colors="black", linewidths=2,
-                  label="Optimal (max-min)" if c == 0 else None)
-        ax.hlines(condition.equal_power[c], c - 0.45, c + 0.45, colors="grey", linestyles="dashed",
-                  linewidths=1.5, label="Equal power" if c == 0 else None)
+        ax.hlines(
+            condition.optimal[c],
+            c - 0.45,
+            c + 0.45,
+            colors="black",
+            linewidths=2,
+            label="Optimal (max-min)" if c == 0 else None,
+        )
+        ax.hlines(
+            condition.equal_power[c],
+            c - 0.45,
+            c + 0.45,
+            colors="grey",
+            linestyles="dashed",
+            linewidths=1.5,
+            label="Equal power" if c == 0 else None,
+        )
     ax.set_xticks(x, [f"Cluster {c + 1}" for c in range(t)])
     ax.set_ylabel("Expected minimum SE (bit/s/Hz)")
     seeds = max((len(ms.seeds) for ms in condition.methods), default=0)
@@ -99,8 +118,9 @@ def plot_convergence(condition: ConditionSummary, path: str | Path) -> Path:
         series = [ms.curves[:, :, c] for c in range(t)] + [ms.reward]
         for ax, values in zip(axes, series, strict=True):
             ax.plot(rounds, values.mean(axis=0), color=_COLORS[ms.method], label=METHOD_LABELS[ms.method])
-            ax.fill_between(rounds, values.min(axis=0), values.max(axis=0), color=_COLORS[ms.method], alpha=0.2,
-                            linewidth=0)
+            ax.fill_between(
+                rounds, values.min(axis=0), values.max(axis=0), color=_COLORS[ms.method], alpha=0.2, linewidth=0
+            )
     for c in range(t):
         axes[c].axhline(condition.optimal[c], color="black", linestyle="dashed", linewidth=1, label="Optimal")
         axes[c].set_title(f"Cluster {c + 1}")

@@ -39,9 +39,11 @@ def write_report(out_dir: str | Path) -> list[Path]:
     flat = {**{k: v for k, v in identity.items() if k not in ("format", "fl_config")}, **identity.get("fl_config", {})}
     settings = ", ".join(f"{k} = {v}" for k, v in flat.items() if v is not None)
     wall = sum(r.wall_time_s for r in results)
-    header = (f"## Benchmark results\n\nSettings: {settings}. {len(results)} finished run(s), "
-              f"{wall:.0f} s of training in total. Values: final expected minimum SE per ground-truth cluster "
-              "on the test sets (bit/s/Hz), mean ± std over seeds, and as a fraction of the optimum.")
+    header = (
+        f"## Benchmark results\n\nSettings: {settings}. {len(results)} finished run(s), "
+        f"{wall:.0f} s of training in total. Values: final expected minimum SE per ground-truth cluster "
+        "on the test sets (bit/s/Hz), mean ± std over seeds, and as a fraction of the optimum."
+    )
     table = store.root / TABLE_FILE
     table.write_text(markdown_table(conditions, header=header))
     written.append(table)

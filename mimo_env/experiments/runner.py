@@ -42,12 +42,29 @@ def make_method_env(method: str, sigma2: float, seed: int, settings: BenchmarkSe
         settings: preset, rounds, model, objective, EP budget, device, dataset cache.
     """
     if method in BASELINE_METHODS:
-        return BaselineEnv(method, preset(settings.preset, sigma2=sigma2), settings.fl_config(), settings.rounds,
-                           data_seed=seed, device=settings.device, cache_dir=settings.cache_dir)
+        return BaselineEnv(
+            method,
+            preset(settings.preset, sigma2=sigma2),
+            settings.fl_config(),
+            settings.rounds,
+            data_seed=seed,
+            device=settings.device,
+            cache_dir=settings.cache_dir,
+        )
     width = {} if settings.width is None else {"width": settings.width}
-    return gym.make(ENV_ID, preset=settings.preset, sigma2=sigma2, model=settings.model,
-                    objective=settings.objective, ep_budget=settings.ep_budget, max_rounds=settings.rounds,
-                    device=settings.device, data_seed=seed, cache_dir=settings.cache_dir, **width)
+    return gym.make(
+        ENV_ID,
+        preset=settings.preset,
+        sigma2=sigma2,
+        model=settings.model,
+        objective=settings.objective,
+        ep_budget=settings.ep_budget,
+        max_rounds=settings.rounds,
+        device=settings.device,
+        data_seed=seed,
+        cache_dir=settings.cache_dir,
+        **width,
+    )
 
 
 def make_selector(method: str, env: gym.Env, settings: BenchmarkSettings) -> EPSelector:
@@ -59,8 +76,10 @@ def make_selector(method: str, env: gym.Env, settings: BenchmarkSettings) -> EPS
         return ThompsonSelector(num_eps, context_dim, settings.ep_budget)
     if method == "clustered-sb3":
         return SB3Selector.load(settings.sb3_model, settings.ep_budget, algo=settings.sb3_algo)
-    raise ValueError(f"method {method!r} has no EP selector; clustered methods are "
-                     "'clustered-uniform', 'clustered-cmab', 'clustered-sb3'")
+    raise ValueError(
+        f"method {method!r} has no EP selector; clustered methods are "
+        "'clustered-uniform', 'clustered-cmab', 'clustered-sb3'"
+    )
 
 
 def play_rounds(method: str, env: gym.Env, settings: BenchmarkSettings, seed: int) -> list[dict[str, Any]]:
@@ -93,7 +112,10 @@ def run_method(method: str, sigma2: float, seed: int, settings: BenchmarkSetting
     if len(infos) != settings.rounds:
         raise RuntimeError(f"{method} ran {len(infos)} rounds, expected {settings.rounds}")
     return RunResult(
-        method=method, sigma2=float(sigma2), seed=int(seed), settings=settings.to_dict(),
+        method=method,
+        sigma2=float(sigma2),
+        seed=int(seed),
+        settings=settings.to_dict(),
         identity=settings.identity(),
         cluster_test_min_se=np.stack([i["cluster_test_min_se"] for i in infos]),
         reward=np.array([i["global_min_se"] for i in infos], dtype=np.float64),

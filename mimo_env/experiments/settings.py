@@ -123,8 +123,9 @@ class BenchmarkSettings:
             if not _is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not _is_int(self.rounds) or self.rounds < 2:
-            raise ValueError(f"rounds must be an integer >= 2 (round 1, with all EPs, is included), "
-                             f"got {self.rounds!r}")
+            raise ValueError(
+                f"rounds must be an integer >= 2 (round 1, with all EPs, is included), got {self.rounds!r}"
+            )
         num_eps = PRESETS[self.preset].num_eps
         if self.ep_budget > num_eps:
             raise ValueError(f"ep_budget must be at most the preset's {num_eps} EPs, got {self.ep_budget!r}")
@@ -146,8 +147,10 @@ class BenchmarkSettings:
             if not Path(self.sb3_model).is_file():
                 raise ValueError(f"sb3_model must be an existing file, got {self.sb3_model!r}")
             if "clustered-sb3" not in self.methods:
-                raise ValueError(f"sb3_model {self.sb3_model!r} is given but 'clustered-sb3' is not among the "
-                                 f"methods {list(self.methods)}")
+                raise ValueError(
+                    f"sb3_model {self.sb3_model!r} is given but 'clustered-sb3' is not among the "
+                    f"methods {list(self.methods)}"
+                )
             object.__setattr__(self, "sb3_model_sha256", file_sha256(self.sb3_model))
         self.fl_config()  # validates model, width and objective
         resolve_device(self.device)  # validates the device name and CUDA availability

@@ -180,10 +180,15 @@ class ResultsStore:
             return
         if stored != identity:
             keys = sorted(set(stored) | set(identity))
-            diffs = ", ".join(f"{k}: {stored.get(k)!r} there, {identity.get(k)!r} now"
-                              for k in keys if stored.get(k) != identity.get(k))
-            raise ValueError(f"output directory {str(self.root)!r} holds results of different settings ({diffs}); "
-                             "use another --out directory or the same settings")
+            diffs = ", ".join(
+                f"{k}: {stored.get(k)!r} there, {identity.get(k)!r} now"
+                for k in keys
+                if stored.get(k) != identity.get(k)
+            )
+            raise ValueError(
+                f"output directory {str(self.root)!r} holds results of different settings ({diffs}); "
+                "use another --out directory or the same settings"
+            )
 
     def path(self, method: str, sigma2: float, seed: int) -> Path:
         return self.runs_dir / run_filename(method, sigma2, seed)
@@ -216,7 +221,8 @@ class ResultsStore:
             with open(path) as handle:
                 result = RunResult.from_json(json.load(handle))
             if result.identity != identity:
-                raise ValueError(f"run file {str(path)!r} belongs to another experiment: {result.identity!r} "
-                                 f"!= {identity!r}")
+                raise ValueError(
+                    f"run file {str(path)!r} belongs to another experiment: {result.identity!r} != {identity!r}"
+                )
             results.append(result)
         return results

@@ -87,19 +87,23 @@ def summarize(results: Sequence[RunResult]) -> list[ConditionSummary]:
         for name in METHODS:
             runs = sorted((r for r in at if r.method == name), key=lambda r: r.seed)
             if runs:
-                methods.append(MethodSummary(
-                    method=name,
-                    seeds=tuple(r.seed for r in runs),
-                    curves=np.stack([r.cluster_test_min_se for r in runs]),
-                    reward=np.stack([r.reward for r in runs]),
-                    optimal=np.stack([r.optimal_min_se for r in runs]),
-                ))
-        conditions.append(ConditionSummary(
-            sigma2=sigma2,
-            methods=tuple(methods),
-            optimal=np.mean([ref[0] for ref in per_seed_ref.values()], axis=0),
-            equal_power=np.mean([ref[1] for ref in per_seed_ref.values()], axis=0),
-        ))
+                methods.append(
+                    MethodSummary(
+                        method=name,
+                        seeds=tuple(r.seed for r in runs),
+                        curves=np.stack([r.cluster_test_min_se for r in runs]),
+                        reward=np.stack([r.reward for r in runs]),
+                        optimal=np.stack([r.optimal_min_se for r in runs]),
+                    )
+                )
+        conditions.append(
+            ConditionSummary(
+                sigma2=sigma2,
+                methods=tuple(methods),
+                optimal=np.mean([ref[0] for ref in per_seed_ref.values()], axis=0),
+                equal_power=np.mean([ref[1] for ref in per_seed_ref.values()], axis=0),
+            )
+        )
     return conditions
 
 

@@ -39,13 +39,19 @@ def markdown_table(conditions: Sequence[ConditionSummary], header: str = "") -> 
             cells = [f"{mean[c]:.3f} ± {std[c]:.3f} ({fmean[c]:.1%} ± {fstd[c]:.1%})" for c in range(t)]
             lines.append(f"| {METHOD_LABELS[ms.method]} | {len(ms.seeds)} | " + " | ".join(cells) + " |")
         lines.append("| Optimal (max-min) | | " + " | ".join(f"{v:.3f} (100%)" for v in cond.optimal) + " |")
-        lines.append("| Equal power | | " + " | ".join(
-            f"{v:.3f} ({v / o:.1%})" for v, o in zip(cond.equal_power, cond.optimal, strict=True)) + " |")
+        lines.append(
+            "| Equal power | | "
+            + " | ".join(f"{v:.3f} ({v / o:.1%})" for v, o in zip(cond.equal_power, cond.optimal, strict=True))
+            + " |"
+        )
         gains = [(other, relative_gain(cond, "clustered-cmab", other)) for other in _GAIN_OVER]
         gains = [(other, g) for other, g in gains if g is not None]
         if gains:
             lines.append("")
-            lines.append("Clustered FL + CMAB against " + ", ".join(
-                f"{METHOD_LABELS[other]}: {g:+.1%}" for other, g in gains) + " (mean over clusters).")
+            lines.append(
+                "Clustered FL + CMAB against "
+                + ", ".join(f"{METHOD_LABELS[other]}: {g:+.1%}" for other, g in gains)
+                + " (mean over clusters)."
+            )
         lines.append("")
     return "\n".join(lines)

@@ -13,27 +13,45 @@ from ep_selectors import ThompsonSelector, UniformSelector, episode_seeds, run_e
 
 N, D, S = 5, 3, 2
 ANYTHING = st.one_of(  # integers bounded: N and d size arrays ([N], [d, d]), so a huge valid one only fills memory
-    st.floats(allow_nan=True, allow_infinity=True, width=64), st.integers(-1000, 1000), st.booleans(), st.none(),
-    st.text(max_size=3), st.just([1, 2]), st.just({"x": 1}), st.just(np.float32(0.5)), st.just(np.int64(3)),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.integers(-1000, 1000),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=3),
+    st.just([1, 2]),
+    st.just({"x": 1}),
+    st.just(np.float32(0.5)),
+    st.just(np.int64(3)),
 )
 POSITIVE_INTS = st.one_of(st.integers(-2, 8), ANYTHING)
 OBSERVATIONS = st.one_of(
-    hnp.arrays(np.float64, st.sampled_from([(N, D), (N, D), (N, D), (N + 1, D), (N, D + 1), (N,)]),
-               elements=st.one_of(st.floats(-10, 10), st.floats(allow_nan=True, allow_infinity=True))),
+    hnp.arrays(
+        np.float64,
+        st.sampled_from([(N, D), (N, D), (N, D), (N + 1, D), (N, D + 1), (N,)]),
+        elements=st.one_of(st.floats(-10, 10), st.floats(allow_nan=True, allow_infinity=True)),
+    ),
     st.lists(st.lists(st.floats(-1, 1), min_size=D, max_size=D + 1), min_size=N, max_size=N),  # maybe ragged
     ANYTHING,
 )
-MASKS = st.one_of(st.integers(0, 2**32).map(lambda seed: np.random.default_rng(seed).permutation(N) < S),
-                  hnp.arrays(np.int64, st.sampled_from([(N,), (N + 1,)]), elements=st.integers(-1, 2)), ANYTHING)
+MASKS = st.one_of(
+    st.integers(0, 2**32).map(lambda seed: np.random.default_rng(seed).permutation(N) < S),
+    hnp.arrays(np.int64, st.sampled_from([(N,), (N + 1,)]), elements=st.integers(-1, 2)),
+    ANYTHING,
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(num_eps=POSITIVE_INTS, context_dim=POSITIVE_INTS, budget=POSITIVE_INTS,
-       regularization=st.one_of(st.floats(1e-3, 10.0), ANYTHING),
-       exploration=st.one_of(st.floats(1e-3, 10.0), ANYTHING),
-       seed=st.one_of(st.integers(0, 2**64), st.integers(), ANYTHING))
-def test_thompson_parameters_validate_or_raise_value_error(num_eps, context_dim, budget, regularization,
-                                                           exploration, seed):
+@given(
+    num_eps=POSITIVE_INTS,
+    context_dim=POSITIVE_INTS,
+    budget=POSITIVE_INTS,
+    regularization=st.one_of(st.floats(1e-3, 10.0), ANYTHING),
+    exploration=st.one_of(st.floats(1e-3, 10.0), ANYTHING),
+    seed=st.one_of(st.integers(0, 2**64), st.integers(), ANYTHING),
+)
+def test_thompson_parameters_validate_or_raise_value_error(
+    num_eps, context_dim, budget, regularization, exploration, seed
+):
     try:
         selector = ThompsonSelector(num_eps, context_dim, budget, regularization, exploration, seed)
     except ValueError:

@@ -46,10 +46,12 @@ def test_round_report_and_evaluation(federation, name):
     test = [ep.test for ep in federation.eps]
     for t in range(3):
         rows = [s for s, ep in zip(test, federation.eps, strict=True) if ep.topology_cluster == t]
-        assert evaluation.cluster_optimal_min_se[t] == pytest.approx(np.concatenate([s.optimal_min_se
-                                                                                     for s in rows]).mean())
+        assert evaluation.cluster_optimal_min_se[t] == pytest.approx(
+            np.concatenate([s.optimal_min_se for s in rows]).mean()
+        )
         assert evaluation.cluster_equal_power_min_se[t] == pytest.approx(
-            np.concatenate([s.equal_power_min_se for s in rows]).mean())
+            np.concatenate([s.equal_power_min_se for s in rows]).mean()
+        )
     assert (evaluation.cluster_test_min_se <= evaluation.cluster_optimal_min_se * (1 + 1e-6)).all()
     assert np.isnan(evaluation.cluster_accuracy) == (name != "clustered")
 
@@ -130,12 +132,15 @@ def test_continuing_from_a_state_dict_equals_an_uninterrupted_run(federation):
         make_algorithm("fedavg", federation, FAST, device="cpu").load_state_dict(state)
 
 
-@pytest.mark.parametrize(("mask", "message"), [
-    (np.ones(5, dtype=bool), r"round 2: selected must have shape \(6,\)"),
-    (np.zeros(6, dtype=bool), "round 2: selected is empty"),
-    (np.ones(6), "round 2: selected must be a bool.*float64"),
-    (np.array([1, 0, 2, 0, 0, 0]), "round 2: selected must be binary, got 2 at EP 2"),
-])
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (np.ones(5, dtype=bool), r"round 2: selected must have shape \(6,\)"),
+        (np.zeros(6, dtype=bool), "round 2: selected is empty"),
+        (np.ones(6), "round 2: selected must be a bool.*float64"),
+        (np.array([1, 0, 2, 0, 0, 0]), "round 2: selected must be binary, got 2 at EP 2"),
+    ],
+)
 def test_bad_selection_raises_and_leaves_models_unchanged(federation, mask, message):
     algo = make_algorithm("clustered", federation, FAST, device="cpu", seed=0)
     algo.run_round(np.ones(6, dtype=np.int64))

@@ -6,14 +6,30 @@ from fl_agents.config import FLConfig
 def test_defaults_are_the_papers():
     config = FLConfig()
     assert (config.num_clusters, config.lr, config.lr_decay, config.batch_size, config.local_epochs) == (
-        3, 1e-3, 0.002, 32, 1)
+        3,
+        1e-3,
+        0.002,
+        32,
+        1,
+    )
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("num_clusters", 0), ("num_clusters", 2.0), ("model", "resnet50"), ("width", 0), ("objective", "mae"),
-    ("lr", 0.0), ("lr", float("nan")), ("lr_decay", 1.0), ("batch_size", True), ("local_epochs", -1),
-    ("se_temperature", 0.0),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("num_clusters", 0),
+        ("num_clusters", 2.0),
+        ("model", "resnet50"),
+        ("width", 0),
+        ("objective", "mae"),
+        ("lr", 0.0),
+        ("lr", float("nan")),
+        ("lr_decay", 1.0),
+        ("batch_size", True),
+        ("local_epochs", -1),
+        ("se_temperature", 0.0),
+    ],
+)
 def test_invalid_field_raises_naming_field_and_value(field, value):
     with pytest.raises(ValueError, match=rf"FLConfig\.{field}.*{value!r}"[:40]):
         FLConfig(**{field: value})

@@ -39,8 +39,10 @@ def test_aggregation_weights_follow_training_set_sizes():
         assert torch.equal(new.params[key][1], value[1]) and torch.equal(new.params[key][2], value[2])
     bn_mean = next(k for k in stack.buffers if k.endswith("running_mean"))
     assert bn_mean in new.buffers  # BatchNorm statistics are aggregated like the weights
-    torch.testing.assert_close(new.buffers[bn_mean][0], 0.1 * stack.buffers[bn_mean][0] + 0.3 *
-                               stack.buffers[bn_mean][1] + 0.6 * stack.buffers[bn_mean][2])
+    torch.testing.assert_close(
+        new.buffers[bn_mean][0],
+        0.1 * stack.buffers[bn_mean][0] + 0.3 * stack.buffers[bn_mean][1] + 0.6 * stack.buffers[bn_mean][2],
+    )
 
 
 def test_left_out_copies_do_not_contribute_even_when_nan():
@@ -63,12 +65,19 @@ def test_batched_local_training_equals_training_each_model_alone(federation):
     stack = engine.init_stack(2, torch.Generator().manual_seed(3))
     rows = torch.stack([data.train.ep_rows(0), data.train.ep_rows(4)])
     kwargs = {"lr": 1e-3, "epochs": 3, "batch_size": rows.shape[1]}
-    together = engine.local_train(stack.clone(), rows, data.train, objective,
-                                  generator=torch.Generator().manual_seed(9), **kwargs)
+    together = engine.local_train(
+        stack.clone(), rows, data.train, objective, generator=torch.Generator().manual_seed(9), **kwargs
+    )
     assert together.ok.all()
     for s in range(2):
-        alone = engine.local_train(stack.select(torch.tensor([s])), rows[s : s + 1], data.train, objective,
-                                   generator=torch.Generator().manual_seed(s), **kwargs)
+        alone = engine.local_train(
+            stack.select(torch.tensor([s])),
+            rows[s : s + 1],
+            data.train,
+            objective,
+            generator=torch.Generator().manual_seed(s),
+            **kwargs,
+        )
         for key, value in together.models.params.items():
             torch.testing.assert_close(alone.models.params[key][0], value[s], rtol=1e-3, atol=1e-5)
         for key, value in together.models.buffers.items():
@@ -87,8 +96,16 @@ def test_engine_runs_conv3d_with_onednn_disabled_on_cpu(federation):
             module.register_forward_hook(lambda *_: flags.append(torch._C._get_mkldnn_enabled()))
     stack = engine.init_stack(2, torch.Generator().manual_seed(0))
     rows = torch.stack([data.train.ep_rows(0), data.train.ep_rows(1)])
-    engine.local_train(stack.clone(), rows, data.train, Objective("mse", 1000.0, 0.95, 0.05), lr=1e-3, epochs=1,
-                       batch_size=16, generator=torch.Generator().manual_seed(0))
+    engine.local_train(
+        stack.clone(),
+        rows,
+        data.train,
+        Objective("mse", 1000.0, 0.95, 0.05),
+        lr=1e-3,
+        epochs=1,
+        batch_size=16,
+        generator=torch.Generator().manual_seed(0),
+    )
     engine.predict_shared(stack, data.val.features, data.val.mask)
     assert flags and not any(flags)
     assert torch._C._get_mkldnn_enabled()
@@ -100,6 +117,14 @@ def test_a_last_minibatch_of_one_sample_is_merged_for_batchnorm(federation):
     engine = BatchedEngine(lambda: build_model("resnet3d18", k_max=5, num_cells=4, p_max=1000.0, width=4), CPU)
     stack = engine.init_stack(2, torch.Generator().manual_seed(0))
     rows = torch.stack([data.train.ep_rows(0)[:33], data.train.ep_rows(1)[:33]])  # 32 + 1
-    result = engine.local_train(stack, rows, data.train, Objective("mse", 1000.0, 0.95, 0.05), lr=1e-3, epochs=1,
-                                batch_size=32, generator=torch.Generator().manual_seed(0))
+    result = engine.local_train(
+        stack,
+        rows,
+        data.train,
+        Objective("mse", 1000.0, 0.95, 0.05),
+        lr=1e-3,
+        epochs=1,
+        batch_size=32,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert result.ok.all()

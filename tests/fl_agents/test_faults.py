@@ -15,8 +15,10 @@ from fl_agents import FLConfig, make_algorithm
 from mimo_env.federation import Federation
 
 # torch 2.13 warns whenever the FL engine's oneDNN guard (DESIGN.md "Machine facts") restores the TF32 flag
-pytestmark = [pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN"),
-              pytest.mark.filterwarnings("error::RuntimeWarning")]  # a fault is handled, not an overflow warning
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN"),
+    pytest.mark.filterwarnings("error::RuntimeWarning"),
+]  # a fault is handled, not an overflow warning
 
 FAST = FLConfig(model="mlp", width=16)
 BAD = 3  # the faulty EP

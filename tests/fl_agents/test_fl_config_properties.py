@@ -19,7 +19,10 @@ VALUES = st.one_of(
     st.none(),
     st.text(max_size=4),
     st.sampled_from([*MODEL_NAMES, *OBJECTIVES, *CLUSTER_INITS]),
-    st.just(np.float64(1e-3)), st.just(np.int64(3)), st.just([1]), st.just({"lr": 1}),
+    st.just(np.float64(1e-3)),
+    st.just(np.int64(3)),
+    st.just([1]),
+    st.just({"lr": 1}),
 )
 FIELDS = [f.name for f in dataclasses.fields(FLConfig)]
 

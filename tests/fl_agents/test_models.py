@@ -54,8 +54,7 @@ def test_input_transform_is_scaled_db_with_zero_padding():
 def test_resnet3d18_has_the_papers_layer_structure_and_parameter_count():
     model = build_model("resnet3d18", k_max=K, num_cells=L, p_max=P_MAX)
     conv1, bn1, relu, pool = model.stem
-    assert (conv1.out_channels, conv1.kernel_size, conv1.stride, conv1.padding) == (64, (7, 7, 7), (2, 2, 2),
-                                                                                    (3, 3, 3))
+    assert (conv1.out_channels, conv1.kernel_size, conv1.stride, conv1.padding) == (64, (7, 7, 7), (2, 2, 2), (3, 3, 3))
     assert isinstance(bn1, nn.BatchNorm3d) and isinstance(relu, nn.ReLU)
     assert (pool.kernel_size, pool.stride, pool.padding) == (3, 2, 1)
     assert len(model.stages) == 4

@@ -11,8 +11,10 @@ from mimo_env.layout import grid_to_slots
 def test_slot_se_matches_mimo_env_metrics(federation):
     split = federation.eps[2].train
     rho = grid_to_slots(split.labels) * 0.7
-    ours = min_se(slot_se(torch.as_tensor(rho), torch.as_tensor(split.true_a), torch.as_tensor(split.true_b),
-                          0.95), torch.as_tensor(split.mask)).numpy()
+    ours = min_se(
+        slot_se(torch.as_tensor(rho), torch.as_tensor(split.true_a), torch.as_tensor(split.true_b), 0.95),
+        torch.as_tensor(split.mask),
+    ).numpy()
     reference = metrics.min_se(rho, split.true_a, split.true_b, split.mask, 0.95)
     np.testing.assert_allclose(ours, reference, rtol=1e-12)
 

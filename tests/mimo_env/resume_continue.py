@@ -30,8 +30,16 @@ def play(env: gym.Env, selector: ThompsonSelector, observation, steps: int) -> l
         mask = selector.select(observation)
         next_observation, reward, terminated, truncated, info = env.step(mask)
         selector.update(observation, mask, reward)
-        trace.append({"mask": mask, "observation": next_observation, "reward": reward, "info": info,
-                      "terminated": terminated, "truncated": truncated})
+        trace.append(
+            {
+                "mask": mask,
+                "observation": next_observation,
+                "reward": reward,
+                "info": info,
+                "terminated": terminated,
+                "truncated": truncated,
+            }
+        )
         observation = next_observation
     return trace
 

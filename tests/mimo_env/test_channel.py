@@ -97,8 +97,9 @@ def test_closed_form_structure():
 
 def test_estimated_coefficients_with_zero_noise_equal_the_true_ones():
     draw = _draw()
-    for x, y in zip(estimated_se_coefficients(draw.gains, draw.cell, 0.0), se_coefficients(draw.gains, draw.cell),
-                    strict=True):
+    for x, y in zip(
+        estimated_se_coefficients(draw.gains, draw.cell, 0.0), se_coefficients(draw.gains, draw.cell), strict=True
+    ):
         np.testing.assert_array_equal(x, y)
     a, b = estimated_se_coefficients(draw.gains, draw.cell, 0.01)
     a0, b0 = se_coefficients(draw.gains + 0.01 * (draw.cell >= 0), draw.cell)
@@ -124,8 +125,9 @@ def test_closed_form_equals_monte_carlo(sigma2):
     draw = _draw(batch=2, seed=1)
     realizations = 1500
     a, b = se_coefficients(draw.gains, draw.cell, sigma2=sigma2)
-    a_mc, b_mc = monte_carlo_se_coefficients(draw.gains, draw.cell, np.random.default_rng(2), sigma2=sigma2,
-                                             realizations=realizations)
+    a_mc, b_mc = monte_carlo_se_coefficients(
+        draw.gains, draw.cell, np.random.default_rng(2), sigma2=sigma2, realizations=realizations
+    )
     _assert_monte_carlo_agrees(a, b, a_mc, b_mc, draw.cell, realizations)
 
 
@@ -134,8 +136,9 @@ def test_closed_form_equals_monte_carlo_with_several_samples_per_chunk():
     draw = _draw(batch=6, seed=4, topology=(2, 2, 2, 2))
     realizations = 1500
     a, b = se_coefficients(draw.gains, draw.cell, sigma2=1e-3, antennas=4)
-    a_mc, b_mc = monte_carlo_se_coefficients(draw.gains, draw.cell, np.random.default_rng(3), sigma2=1e-3,
-                                             antennas=4, realizations=realizations)
+    a_mc, b_mc = monte_carlo_se_coefficients(
+        draw.gains, draw.cell, np.random.default_rng(3), sigma2=1e-3, antennas=4, realizations=realizations
+    )
     _assert_monte_carlo_agrees(a, b, a_mc, b_mc, draw.cell, realizations)
 
 
@@ -143,8 +146,9 @@ def test_estimated_closed_form_equals_monte_carlo():
     draw = _draw(batch=2, seed=5)
     realizations = 1500
     a, b = estimated_se_coefficients(draw.gains, draw.cell, sigma2=1e-2)
-    a_mc, b_mc = monte_carlo_se_coefficients(draw.gains, draw.cell, np.random.default_rng(6), sigma2=1e-2,
-                                             realizations=realizations, estimated=True)
+    a_mc, b_mc = monte_carlo_se_coefficients(
+        draw.gains, draw.cell, np.random.default_rng(6), sigma2=1e-2, realizations=realizations, estimated=True
+    )
     _assert_monte_carlo_agrees(a, b, a_mc, b_mc, draw.cell, realizations)
 
 
@@ -153,8 +157,9 @@ def test_monte_carlo_with_noise_loses_useful_signal():
     draw = _draw(batch=1, seed=2)
     real = draw.cell >= 0
     a0, _ = se_coefficients(draw.gains, draw.cell)
-    a_mc, _ = monte_carlo_se_coefficients(draw.gains, draw.cell, np.random.default_rng(0), sigma2=10.0,
-                                          realizations=300)
+    a_mc, _ = monte_carlo_se_coefficients(
+        draw.gains, draw.cell, np.random.default_rng(0), sigma2=10.0, realizations=300
+    )
     assert np.all(a_mc[:, real] < 0.2 * a0[:, real])
 
 
@@ -163,11 +168,18 @@ def test_local_scattering_matches_the_book_integral():
     r = local_scattering_correlation(np.array(theta), 100, std_deg, spacing)
     std = np.deg2rad(std_deg)
     for n in (1, 7, 40, 99):
+
         def integrand(x, part, n=n):
-            return part(np.exp(2j * np.pi * spacing * n * np.sin(theta + x))) * np.exp(-x**2 / (2 * std**2)) / (
-                np.sqrt(2 * np.pi) * std)
-        expected = (quad(integrand, -20 * std, 20 * std, args=(np.real,), limit=2000, epsabs=1e-13)[0]
-                    + 1j * quad(integrand, -20 * std, 20 * std, args=(np.imag,), limit=2000, epsabs=1e-13)[0])
+            return (
+                part(np.exp(2j * np.pi * spacing * n * np.sin(theta + x)))
+                * np.exp(-(x**2) / (2 * std**2))
+                / (np.sqrt(2 * np.pi) * std)
+            )
+
+        expected = (
+            quad(integrand, -20 * std, 20 * std, args=(np.real,), limit=2000, epsabs=1e-13)[0]
+            + 1j * quad(integrand, -20 * std, 20 * std, args=(np.imag,), limit=2000, epsabs=1e-13)[0]
+        )
         assert abs(r[0, n] - expected) < 1e-10
         assert r[n, 0] == pytest.approx(np.conj(expected), abs=1e-10)
     assert np.trace(r).real == pytest.approx(100.0)
@@ -190,8 +202,9 @@ def test_monte_carlo_local_scattering_keeps_the_average_gain():
     draw = _draw(batch=1, seed=3)
     real = draw.cell >= 0
     a, _ = se_coefficients(draw.gains, draw.cell)
-    a_mc, b_mc = monte_carlo_se_coefficients(draw.gains, draw.cell, np.random.default_rng(1), realizations=400,
-                                             angles=draw.angles, angular_std_deg=10.0)
+    a_mc, b_mc = monte_carlo_se_coefficients(
+        draw.gains, draw.cell, np.random.default_rng(1), realizations=400, angles=draw.angles, angular_std_deg=10.0
+    )
     total = a_mc + np.diagonal(b_mc, axis1=1, axis2=2)  # E|psi^H h|^2 <= E||h||^2 = M beta
     beta = draw.gains[:, draw.cell[real], np.flatnonzero(real)]
     assert np.all(total[:, real] <= 100 * beta * 1.1)

@@ -23,8 +23,21 @@ from mimo_env.wrappers import ScoreToSubsetWrapper
 pytestmark = pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-TINY = ["--preset", "tiny", "--rounds", "2", "--ep-budget", "2", "--model", "mlp", "--width", "16", "--device", "cpu",
-        "--quiet"]
+TINY = [
+    "--preset",
+    "tiny",
+    "--rounds",
+    "2",
+    "--ep-budget",
+    "2",
+    "--model",
+    "mlp",
+    "--width",
+    "16",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 METHODS = ["centralized", "fedavg", "clustered-uniform"]
 
 
@@ -66,8 +79,24 @@ def test_second_invocation_skips_finished_runs(bench_dir, monkeypatch, capsys):
         raise AssertionError(f"run_method called again: {args[:3]}")
 
     monkeypatch.setattr(runner, "run_method", must_not_run)
-    assert main(["benchmark", "--out", str(bench_dir), "--sigma2", "0", "--seeds", "1", "--methods", *METHODS,
-                 "--no-report", *TINY]) == 0
+    assert (
+        main(
+            [
+                "benchmark",
+                "--out",
+                str(bench_dir),
+                "--sigma2",
+                "0",
+                "--seeds",
+                "1",
+                "--methods",
+                *METHODS,
+                "--no-report",
+                *TINY,
+            ]
+        )
+        == 0
+    )
     assert "0 run(s) trained, 3 already finished" in capsys.readouterr().out
     assert _mtimes(bench_dir) == before
 
@@ -91,19 +120,22 @@ def test_report_regenerates_figures_and_table(bench_dir, capsys):
     assert f"wrote {bench_dir / TABLE_FILE}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--methods", "fedavg", "bogus"], "argument --methods: invalid choice: 'bogus'"),
-    (["--sigma2", "0", "-0.001"], "argument --sigma2: must be a finite number >= 0, got '-0.001'"),
-    (["--sigma2", "0", "-1e-3"], "argument --sigma2: must be a finite number >= 0, got '-1e-3'"),
-    (["--sigma2", "nan"], "argument --sigma2: must be a finite number >= 0, got 'nan'"),
-    (["--seeds", "0"], "argument --seeds: must be a positive integer, got '0'"),
-    (["--rounds", "-3"], "argument --rounds: must be a positive integer, got '-3'"),
-    (["--rounds", "1"], "rounds must be an integer >= 2"),
-    (["--preset", "huge"], "argument --preset: invalid choice: 'huge'"),
-    (["--model", "transformer"], "FLConfig.model must be one of"),
-    (["--methods", "clustered-sb3"], "needs sb3_model"),
-    (["--ep-budget", "9"], "ep_budget must be at most the preset's 6 EPs, got 9"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--methods", "fedavg", "bogus"], "argument --methods: invalid choice: 'bogus'"),
+        (["--sigma2", "0", "-0.001"], "argument --sigma2: must be a finite number >= 0, got '-0.001'"),
+        (["--sigma2", "0", "-1e-3"], "argument --sigma2: must be a finite number >= 0, got '-1e-3'"),
+        (["--sigma2", "nan"], "argument --sigma2: must be a finite number >= 0, got 'nan'"),
+        (["--seeds", "0"], "argument --seeds: must be a positive integer, got '0'"),
+        (["--rounds", "-3"], "argument --rounds: must be a positive integer, got '-3'"),
+        (["--rounds", "1"], "rounds must be an integer >= 2"),
+        (["--preset", "huge"], "argument --preset: invalid choice: 'huge'"),
+        (["--model", "transformer"], "FLConfig.model must be one of"),
+        (["--methods", "clustered-sb3"], "needs sb3_model"),
+        (["--ep-budget", "9"], "ep_budget must be at most the preset's 6 EPs, got 9"),
+    ],
+)
 def test_bad_arguments_fail_clearly_before_any_work(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.setattr(runner, "run_method", lambda *a, **k: pytest.fail("work started despite bad arguments"))
     out = tmp_path / "out"
@@ -130,8 +162,12 @@ def _tags_and_rewards(log_dir):
 
 def test_train_logs_baselines_and_clustered_fl_under_the_same_tags(tmp_path, capsys):
     for method in ("fedavg", "clustered-cmab"):
-        assert main(["train", "--method", method, "--logdir", str(tmp_path / method),
-                     *[a for a in TINY if a != "--quiet"]]) == 0
+        assert (
+            main(
+                ["train", "--method", method, "--logdir", str(tmp_path / method), *[a for a in TINY if a != "--quiet"]]
+            )
+            == 0
+        )
     printed = capsys.readouterr().out
     assert "TensorBoard logs in" in printed
     fedavg_tags, fedavg_rewards = _tags_and_rewards(tmp_path / "fedavg")
@@ -145,13 +181,32 @@ def test_train_logs_baselines_and_clustered_fl_under_the_same_tags(tmp_path, cap
 
 
 def test_benchmark_runs_a_saved_sb3_selector(tmp_path, capsys):
-    env = ScoreToSubsetWrapper(gym.make(mimo_env.ENV_ID, preset="tiny", model="mlp", width=16, ep_budget=2,
-                                        max_rounds=2, device="cpu"))
+    env = ScoreToSubsetWrapper(
+        gym.make(mimo_env.ENV_ID, preset="tiny", model="mlp", width=16, ep_budget=2, max_rounds=2, device="cpu")
+    )
     path = tmp_path / "ppo.zip"
     PPO("MlpPolicy", env, n_steps=4, batch_size=4, seed=0, device="cpu").save(path)
     out = tmp_path / "out"
-    assert main(["benchmark", "--out", str(out), "--sigma2", "0", "--seeds", "1", "--methods", "clustered-sb3",
-                 "--sb3-model", str(path), "--no-report", *TINY]) == 0
+    assert (
+        main(
+            [
+                "benchmark",
+                "--out",
+                str(out),
+                "--sigma2",
+                "0",
+                "--seeds",
+                "1",
+                "--methods",
+                "clustered-sb3",
+                "--sb3-model",
+                str(path),
+                "--no-report",
+                *TINY,
+            ]
+        )
+        == 0
+    )
     (result,) = ResultsStore(out).load_all()
     assert result.method == "clustered-sb3" and result.identity["sb3_algo"] == "PPO"
     assert len(result.identity["sb3_model_sha256"]) == 64

@@ -18,9 +18,21 @@ NUMBERS = st.one_of(
     st.text(max_size=3),
 )
 FIELDS = (
-    "antennas", "cells_per_side", "cell_side_m", "min_distance_m", "pathloss_at_1km_db", "pathloss_exponent",
-    "shadowing_std_db", "noise_power_dbm", "p_max_mw", "tau_c", "tau_d", "angular_std_deg", "antenna_spacing",
-    "sigma2", "samples_per_ep",
+    "antennas",
+    "cells_per_side",
+    "cell_side_m",
+    "min_distance_m",
+    "pathloss_at_1km_db",
+    "pathloss_exponent",
+    "shadowing_std_db",
+    "noise_power_dbm",
+    "p_max_mw",
+    "tau_c",
+    "tau_d",
+    "angular_std_deg",
+    "antenna_spacing",
+    "sigma2",
+    "samples_per_ep",
 )
 
 

@@ -44,7 +44,10 @@ def _assert_same(fed_a, fed_b):
     assert fed_a.config == fed_b.config and fed_a.seed == fed_b.seed
     for ep_a, ep_b in zip(fed_a.eps, fed_b.eps, strict=True):
         assert (ep_a.index, ep_a.topology_cluster, ep_a.noisy_fraction) == (
-            ep_b.index, ep_b.topology_cluster, ep_b.noisy_fraction)
+            ep_b.index,
+            ep_b.topology_cluster,
+            ep_b.noisy_fraction,
+        )
         for s in SPLITS:
             for field in FIELDS:
                 x, y = getattr(ep_a.split(s), field), getattr(ep_b.split(s), field)
@@ -131,8 +134,7 @@ def test_eps_draw_independent_streams(tiny):
 
 def test_local_scattering_uses_monte_carlo(monkeypatch):
     monkeypatch.setattr(dataset_module, "MONTE_CARLO_REALIZATIONS", 50)
-    config = preset("tiny", correlation="local_scattering", antennas=8, samples_per_ep=4, split=(2, 1, 1),
-                    sigma2=1e-2)
+    config = preset("tiny", correlation="local_scattering", antennas=8, samples_per_ep=4, split=(2, 1, 1), sigma2=1e-2)
     fed = generate_federation(config, seed=0, progress=False)
     ep = fed.eps[5]  # 20% noisy: 1 of 4
     mask, cell = _all(ep, "mask"), _all(ep, "cell")
@@ -173,7 +175,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path, damage):
         path.write_bytes(b"not a zip file")
     else:  # one byte flipped in the middle: the zip CRC catches it
         middle = len(data) // 2
-        path.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:])
+        path.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :])
     with pytest.warns(UserWarning, match="unusable"):
         rebuilt = build_federation(config, 0, cache_dir=tmp_path, progress=False)
     _assert_same(built, rebuilt)

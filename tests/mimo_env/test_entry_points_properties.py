@@ -17,16 +17,30 @@ from mimo_env.experiments.baseline_env import BaselineEnv
 from mimo_env.experiments.settings import BenchmarkSettings
 
 NOT_A_PATH = st.one_of(
-    st.floats(allow_nan=True), st.integers(), st.booleans(), st.just([1, [2]]), st.just({"x": 1}), st.just(object()),
+    st.floats(allow_nan=True),
+    st.integers(),
+    st.booleans(),
+    st.just([1, [2]]),
+    st.just({"x": 1}),
+    st.just(object()),
 )
 ANYTHING = st.one_of(NOT_A_PATH, st.none(), st.text(max_size=3), st.integers(-3, 3), st.just(10**400))
-NOT_A_SEED = st.one_of(st.integers(max_value=-1), st.floats(allow_nan=True), st.booleans(), st.text(max_size=2),
-                       st.just([1, [2]]), st.just({"x": 1}), st.just(object()))
+NOT_A_SEED = st.one_of(
+    st.integers(max_value=-1),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.text(max_size=2),
+    st.just([1, [2]]),
+    st.just({"x": 1}),
+    st.just(object()),
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(argument=st.sampled_from(["scenario", "fl_config", "max_rounds", "data_seed", "cache_dir", "method"]),
-       value=ANYTHING)
+@given(
+    argument=st.sampled_from(["scenario", "fl_config", "max_rounds", "data_seed", "cache_dir", "method"]),
+    value=ANYTHING,
+)
 def test_baseline_env_arguments_validate_or_raise_value_error(argument, value):
     kwargs = dict(method="fedavg", scenario=preset("tiny"), fl_config=FLConfig(), max_rounds=3, device="cpu")
     try:
@@ -46,8 +60,24 @@ def test_baseline_env_reset_refuses_a_malformed_seed(seed):
 
 
 @settings(max_examples=150, deadline=None)
-@given(argument=st.sampled_from(["preset", "sigma2s", "seeds", "rounds", "methods", "model", "width", "ep_budget",
-                                 "device", "cache_dir", "sb3_model"]), value=ANYTHING)
+@given(
+    argument=st.sampled_from(
+        [
+            "preset",
+            "sigma2s",
+            "seeds",
+            "rounds",
+            "methods",
+            "model",
+            "width",
+            "ep_budget",
+            "device",
+            "cache_dir",
+            "sb3_model",
+        ]
+    ),
+    value=ANYTHING,
+)
 def test_benchmark_settings_validate_or_raise_value_error(argument, value):
     try:
         settings_ = BenchmarkSettings(**{argument: value})

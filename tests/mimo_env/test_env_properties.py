@@ -19,13 +19,22 @@ from mimo_env.spaces import SubsetMask, top_s_mask, validate_subset_mask
 from mimo_env.wrappers import ScoreToSubsetWrapper
 
 # torch 2.13 warns whenever the FL engine's oneDNN guard (DESIGN.md "Machine facts") restores the TF32 flag
-pytestmark = [pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN"),
-              pytest.mark.filterwarnings("ignore:.*not in the possible render_modes")]  # gym.make's own warning
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN"),
+    pytest.mark.filterwarnings("ignore:.*not in the possible render_modes"),
+]  # gym.make's own warning
 
 N, S = 6, 2  # the tiny preset's EPs, and the EP budget used here
 ANYTHING = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True, width=64), st.integers(), st.booleans(), st.none(),
-    st.text(max_size=4), st.just([1, 0]), st.just({"x": 1}), st.just(np.float32(0.5)), st.just(np.int64(2)),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=4),
+    st.just([1, 0]),
+    st.just({"x": 1}),
+    st.just(np.float32(0.5)),
+    st.just(np.int64(2)),
 )
 KWARG_VALUES = {
     "preset": st.one_of(st.sampled_from([*PRESETS, *PRESETS.values()]), ANYTHING),
@@ -64,10 +73,14 @@ def test_gym_make_with_any_keyword_values_builds_a_valid_env_or_raises_value_err
 
 
 ACTIONS = st.one_of(
-    st.tuples(hnp.arrays(np.int64, st.sampled_from([(N,), (N,), (N,), (N - 1,), (N, 1), ()]),
-                         elements=st.sampled_from([0, 1, 0, 1, 2, -1])),
-              st.sampled_from([np.int8, np.int64, np.float32, np.float64, np.bool_, np.uint8])).map(
-        lambda t: t[0].astype(t[1])),
+    st.tuples(
+        hnp.arrays(
+            np.int64,
+            st.sampled_from([(N,), (N,), (N,), (N - 1,), (N, 1), ()]),
+            elements=st.sampled_from([0, 1, 0, 1, 2, -1]),
+        ),
+        st.sampled_from([np.int8, np.int64, np.float32, np.float64, np.bool_, np.uint8]),
+    ).map(lambda t: t[0].astype(t[1])),
     st.integers(0, 2**32).map(lambda seed: SubsetMask(N, S, seed=seed).sample()),  # valid: S of the N EPs
     st.lists(st.sampled_from([0, 1]), min_size=N, max_size=N),
     hnp.arrays(np.float64, (N,), elements=st.floats(allow_nan=True, allow_infinity=True)),
@@ -96,8 +109,16 @@ def test_validate_subset_mask_accepts_exactly_the_subsets_of_1_to_s_eps(action):
 
 @pytest.fixture(scope="module")
 def stepping_env(tmp_path_factory):
-    env = gym.make(mimo_env.ENV_ID, preset="tiny", model="mlp", width=8, ep_budget=S, max_rounds=10**6, device="cpu",
-                   cache_dir=tmp_path_factory.mktemp("datasets"))
+    env = gym.make(
+        mimo_env.ENV_ID,
+        preset="tiny",
+        model="mlp",
+        width=8,
+        ep_budget=S,
+        max_rounds=10**6,
+        device="cpu",
+        cache_dir=tmp_path_factory.mktemp("datasets"),
+    )
     env.reset(seed=0)
     return env
 
@@ -132,8 +153,12 @@ def test_reset_refuses_a_malformed_seed_with_value_error(seed):
 
 
 @settings(max_examples=150, deadline=None)
-@given(mask=st.one_of(hnp.arrays(np.int64, st.sampled_from([(N,), (N,), (N + 1,)]), elements=st.integers(-1, 3)),
-                      ANYTHING), seed=st.integers(0, 2**32))
+@given(
+    mask=st.one_of(
+        hnp.arrays(np.int64, st.sampled_from([(N,), (N,), (N + 1,)]), elements=st.integers(-1, 3)), ANYTHING
+    ),
+    seed=st.integers(0, 2**32),
+)
 def test_action_space_sample_gives_a_member_or_raises_value_error(mask, seed):
     space = SubsetMask(N, S, seed=seed)
     try:
@@ -146,9 +171,17 @@ def test_action_space_sample_gives_a_member_or_raises_value_error(mask, seed):
 
 
 @settings(max_examples=200, deadline=None)
-@given(scores=st.one_of(hnp.arrays(np.float64, st.sampled_from([(N,), (N,), (N - 2,), (N, 2)]),
-                                   elements=st.floats(allow_nan=True, allow_infinity=True, width=32)), ANYTHING),
-       budget=st.one_of(st.integers(-1, N + 1), ANYTHING))
+@given(
+    scores=st.one_of(
+        hnp.arrays(
+            np.float64,
+            st.sampled_from([(N,), (N,), (N - 2,), (N, 2)]),
+            elements=st.floats(allow_nan=True, allow_infinity=True, width=32),
+        ),
+        ANYTHING,
+    ),
+    budget=st.one_of(st.integers(-1, N + 1), ANYTHING),
+)
 def test_top_s_mask_and_the_score_wrapper_give_s_eps_or_raise_value_error(scores, budget):
     try:
         mask = top_s_mask(scores, budget)
@@ -170,8 +203,15 @@ def test_score_wrapper_maps_any_score_vector_to_a_valid_mask_or_raises_value_err
 
 
 SCENARIO_VALUES = st.one_of(
-    st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.just(np.float64(3.0)), st.just(np.int64(4)),
-    st.booleans(), st.none(), st.text(max_size=3), st.just(()), st.just((40, 10, 10)),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.just(np.float64(3.0)),
+    st.just(np.int64(4)),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=3),
+    st.just(()),
+    st.just((40, 10, 10)),
 )
 
 

@@ -8,8 +8,9 @@ from mimo_env.metrics import expected_min_se, min_se, sinr, spectral_efficiency
 
 def _problem():
     a = np.array([[10.0, 20.0, 0.0], [5.0, 1.0, 0.0]])
-    b = np.array([[[1.0, 0.5, 0.0], [0.25, 2.0, 0.0], [0.0, 0.0, 0.0]],
-                  [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
+    b = np.array(
+        [[[1.0, 0.5, 0.0], [0.25, 2.0, 0.0], [0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]
+    )
     rho = np.array([[2.0, 4.0, 0.0], [1.0, 3.0, 0.0]])
     mask = np.array([[True, True, False], [True, True, False]])
     return rho, a, b, mask

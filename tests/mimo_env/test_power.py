@@ -73,8 +73,10 @@ def test_sinr_is_tans_spectral_radius_characterisation():
         real = np.flatnonzero(cell[i] >= 0)
         f = b[i][np.ix_(real, real)].T / a[i, real][:, None]
         v = 1.0 / a[i, real]
-        roots = [np.abs(np.linalg.eigvals(f + np.outer(v, cell[i, real] == ap) / P_MAX)).max()
-                 for ap in np.unique(cell[i, real])]
+        roots = [
+            np.abs(np.linalg.eigvals(f + np.outer(v, cell[i, real] == ap) / P_MAX)).max()
+            for ap in np.unique(cell[i, real])
+        ]
         assert result.sinr[i] == pytest.approx(1.0 / max(roots), rel=1e-9)
 
 

@@ -65,9 +65,13 @@ def saved_run(cache_dir, tmp_path_factory):
 def test_k_plus_m_rounds_equal_k_saved_loaded_in_a_new_process_and_m_more(saved_run, cache_dir, tmp_path):
     path, head, tail = saved_run
     trace_path = tmp_path / "trace.ckpt"
-    subprocess.run([sys.executable, str(HELPER), str(path), str(trace_path), str(M), str(torch.get_num_threads()),
-                    str(cache_dir)], check=True, cwd=Path(__file__).parents[2], timeout=300,
-                   env=os.environ | {"PYTHONPATH": str(Path(__file__).parents[2])})
+    subprocess.run(
+        [sys.executable, str(HELPER), str(path), str(trace_path), str(M), str(torch.get_num_threads()), str(cache_dir)],
+        check=True,
+        cwd=Path(__file__).parents[2],
+        timeout=300,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).parents[2])},
+    )
     resumed = load_checkpoint(trace_path, kind="trace", fingerprint="")
     assert len(resumed["trace"]) == M
     for ours, theirs in zip(tail, resumed["trace"], strict=True):
@@ -102,8 +106,15 @@ def test_uniform_run_and_the_action_space_sampler_resume_in_process(cache_dir, t
 
 def test_baseline_env_resumes_exactly(cache_dir, tmp_path):
     def make() -> BaselineEnv:
-        return BaselineEnv("fedavg", preset("tiny"), FLConfig(model="mlp", width=16), max_rounds=4, data_seed=0,
-                           device="cpu", cache_dir=cache_dir)
+        return BaselineEnv(
+            "fedavg",
+            preset("tiny"),
+            FLConfig(model="mlp", width=16),
+            max_rounds=4,
+            data_seed=0,
+            device="cpu",
+            cache_dir=cache_dir,
+        )
 
     env, all_eps = make(), np.ones(6, dtype=np.int8)
     env.reset(seed=3)
@@ -118,15 +129,20 @@ def test_baseline_env_resumes_exactly(cache_dir, tmp_path):
     assert got[1:4] == expected[1:4]
     assert_same_info(got[4], expected[4])
     with pytest.raises(CheckpointError, match="method is 'fedavg' in the checkpoint but 'centralized' now"):
-        load_run(tmp_path / "b.ckpt", BaselineEnv("centralized", preset("tiny"), FLConfig(model="mlp", width=16),
-                                                  max_rounds=4, device="cpu"))
+        load_run(
+            tmp_path / "b.ckpt",
+            BaselineEnv("centralized", preset("tiny"), FLConfig(model="mlp", width=16), max_rounds=4, device="cpu"),
+        )
 
 
 @pytest.mark.parametrize("damage", ["truncated", "corrupted", "not a checkpoint"])
 def test_damaged_checkpoint_is_refused_and_changes_nothing(saved_run, cache_dir, tmp_path, damage):
     raw = saved_run[0].read_bytes()
-    damaged = {"truncated": raw[: len(raw) // 2], "corrupted": raw[:-100] + bytes([raw[-100] ^ 1]) + raw[-99:],
-               "not a checkpoint": b"PK\x03\x04" + raw[4:]}[damage]
+    damaged = {
+        "truncated": raw[: len(raw) // 2],
+        "corrupted": raw[:-100] + bytes([raw[-100] ^ 1]) + raw[-99:],
+        "not a checkpoint": b"PK\x03\x04" + raw[4:],
+    }[damage]
     path = tmp_path / "damaged.ckpt"
     path.write_bytes(damaged)
     env, selector = make_env(cache_dir), ThompsonSelector(**SELECTOR_ARGS, seed=1)
@@ -178,8 +194,9 @@ def test_a_failed_save_leaves_the_existing_checkpoint_intact(saved_run, cache_di
         ({}, None, "selector is 'thompson' in the checkpoint but None now"),
     ],
 )
-def test_a_checkpoint_of_another_setup_is_refused_naming_the_difference(saved_run, cache_dir, env_overrides,
-                                                                         selector, difference):
+def test_a_checkpoint_of_another_setup_is_refused_naming_the_difference(
+    saved_run, cache_dir, env_overrides, selector, difference
+):
     env = make_env(cache_dir, **env_overrides)
     with pytest.raises(CheckpointError, match="saved for another setup") as error:
         load_run(saved_run[0], env, selector)
@@ -230,8 +247,12 @@ def test_thompson_state_dict_continues_the_draws_and_refuses_foreign_states():
     with pytest.raises(ValueError, match="'thompson' selector, not 'uniform'"):
         UniformSelector(6, 2).load_state_dict(state)
     fresh = ThompsonSelector(**SELECTOR_ARGS, seed=2)
-    for bad, match in [({"v_inv": np.eye(4)}, "shapes"), ({"b": np.full(5, np.nan)}, "finite"),
-                       ({"num_rows": -1}, "num_rows"), ({"rng": "seed"}, "state rng")]:
+    for bad, match in [
+        ({"v_inv": np.eye(4)}, "shapes"),
+        ({"b": np.full(5, np.nan)}, "finite"),
+        ({"num_rows": -1}, "num_rows"),
+        ({"rng": "seed"}, "state rng"),
+    ]:
         with pytest.raises(ValueError, match=match):
             fresh.load_state_dict(state | bad)
     assert fresh.num_rows == 0 and np.array_equal(fresh.posterior_mean, np.zeros(5))
@@ -262,8 +283,27 @@ def _table(printed: str) -> list[str]:
 
 def test_cli_train_checkpoint_resumes_an_interrupted_run_exactly(cache_dir, tmp_path, capsys, monkeypatch):
     env_class = MassiveMIMOFLEnv
-    args = ["train", "--method", "clustered-cmab", "--preset", "tiny", "--rounds", "3", "--ep-budget", "2", "--model",
-            "mlp", "--width", "16", "--device", "cpu", "--cache-dir", str(cache_dir), "--seed", "1"]
+    args = [
+        "train",
+        "--method",
+        "clustered-cmab",
+        "--preset",
+        "tiny",
+        "--rounds",
+        "3",
+        "--ep-budget",
+        "2",
+        "--model",
+        "mlp",
+        "--width",
+        "16",
+        "--device",
+        "cpu",
+        "--cache-dir",
+        str(cache_dir),
+        "--seed",
+        "1",
+    ]
     assert main([*args, "--logdir", str(tmp_path / "plain")]) == 0
     plain = _table(capsys.readouterr().out)
     assert len(plain) == 4

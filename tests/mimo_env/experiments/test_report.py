@@ -10,8 +10,13 @@ from mimo_env.experiments.summary import relative_gain, summarize
 from .fakes import fake_result
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SETTINGS = BenchmarkSettings(preset="tiny", rounds=4, seeds=2, sigma2s=(0.0, 1e-2),
-                             methods=("centralized", "clustered-uniform", "clustered-cmab"))
+SETTINGS = BenchmarkSettings(
+    preset="tiny",
+    rounds=4,
+    seeds=2,
+    sigma2s=(0.0, 1e-2),
+    methods=("centralized", "clustered-uniform", "clustered-cmab"),
+)
 LEVELS = {"centralized": 1.0, "clustered-uniform": 1.2, "clustered-cmab": 1.5}
 
 

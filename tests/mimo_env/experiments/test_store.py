@@ -33,8 +33,9 @@ def test_from_json_refuses_foreign_format_and_missing_fields():
 
 
 def test_run_filenames_are_exact_and_distinct():
-    names = {run_filename(m, s, k) for m in ("fedavg", "clustered-cmab") for s in (0.0, 5e-4, 5.0000001e-4)
-             for k in (0, 1)}
+    names = {
+        run_filename(m, s, k) for m in ("fedavg", "clustered-cmab") for s in (0.0, 5e-4, 5.0000001e-4) for k in (0, 1)
+    }
     assert len(names) == 12
     assert run_filename("clustered-cmab", 5e-4, 2) == "clustered-cmab__sigma2=0.0005__seed=2.json"
     with pytest.raises(ValueError, match="unknown method"):
