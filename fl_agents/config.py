@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 from fl_agents.models import MODEL_NAMES
+from mimo_env.validation import is_finite_number, is_int, plain_scalars
 
 OBJECTIVES = ("mse", "se")
 CLUSTER_INITS = ("random", "farthest")
@@ -16,19 +16,6 @@ def _require(condition: bool, name: str, value: object, expected: str) -> None:
     """Raise ``ValueError`` naming the field and the value when ``condition`` is false."""
     if not condition:
         raise ValueError(f"FLConfig.{name} must be {expected}, got {value!r}")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
 
 
 @dataclass(frozen=True)
@@ -71,28 +58,29 @@ class FLConfig:
     def __post_init__(self) -> None:
         for name in ("num_clusters", "batch_size", "local_epochs"):
             value = getattr(self, name)
-            _require(_is_int(value) and value >= 1, name, value, "a positive integer")
+            _require(is_int(value) and value >= 1, name, value, "a positive integer")
         _require(self.model in MODEL_NAMES, "model", self.model, f"one of {MODEL_NAMES}")
         _require(
-            self.width is None or (_is_int(self.width) and self.width >= 1),
+            self.width is None or (is_int(self.width) and self.width >= 1),
             "width",
             self.width,
             "None or a positive integer",
         )
         _require(self.objective in OBJECTIVES, "objective", self.objective, f"one of {OBJECTIVES}")
-        _require(_is_real(self.lr) and self.lr > 0, "lr", self.lr, "a finite number > 0")
-        _require(_is_real(self.lr_decay) and 0 <= self.lr_decay < 1, "lr_decay", self.lr_decay, "in [0, 1)")
+        _require(is_finite_number(self.lr) and self.lr > 0, "lr", self.lr, "a finite number > 0")
+        _require(is_finite_number(self.lr_decay) and 0 <= self.lr_decay < 1, "lr_decay", self.lr_decay, "in [0, 1)")
         _require(self.cluster_init in CLUSTER_INITS, "cluster_init", self.cluster_init, f"one of {CLUSTER_INITS}")
         _require(
-            _is_real(self.se_temperature) and self.se_temperature > 0,
+            is_finite_number(self.se_temperature) and self.se_temperature > 0,
             "se_temperature",
             self.se_temperature,
             "a finite number > 0",
         )
+        plain_scalars(self)
 
     def learning_rate(self, round_index: int) -> float:
         """``lr * (1 - lr_decay) ** (t - 1)`` for the 1-based round ``t``."""
-        if not _is_int(round_index) or round_index < 1:
+        if not is_int(round_index) or round_index < 1:
             raise ValueError(f"round_index must be a positive integer, got {round_index!r}")
         return self.lr * (1.0 - self.lr_decay) ** (round_index - 1)
 

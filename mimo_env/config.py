@@ -18,10 +18,11 @@ tiny      6 EPs, two per topology cluster, for tests                  60 (40/10/
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from mimo_env.validation import is_finite_number, plain_scalars
 
 CORRELATION_MODELS = ("uncorrelated", "local_scattering")
 
@@ -30,15 +31,6 @@ def _require(condition: bool, name: str, value: object, expected: str) -> None:
     """Raise ``ValueError`` naming the field and the value when ``condition`` is false."""
     if not condition:
         raise ValueError(f"{name} must be {expected}, got {value!r}")
-
-
-def _finite(value: object) -> bool:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class TopologyCluster:
             _require(isinstance(getattr(self, name), (tuple, list, np.ndarray)), name, getattr(self, name), "a tuple")
         for f in self.noisy_fractions:
             _require(
-                _finite(f) or isinstance(f, (np.floating, np.integer)),
+                is_finite_number(f) or isinstance(f, (np.floating, np.integer)),
                 "noisy_fractions",
                 self.noisy_fractions,
                 "numbers in [0, 1]",
@@ -74,7 +66,8 @@ class TopologyCluster:
         _require(sum(self.ues_per_cell) > 0, "ues_per_cell", self.ues_per_cell, "at least one UE in total")
         _require(len(self.noisy_fractions) > 0, "noisy_fractions", self.noisy_fractions, "one entry per EP (>= 1)")
         for f in self.noisy_fractions:
-            _require(_finite(f) and 0.0 <= f <= 1.0, "noisy_fractions", self.noisy_fractions, "in [0, 1]")
+            _require(is_finite_number(f) and 0.0 <= f <= 1.0, "noisy_fractions", self.noisy_fractions, "in [0, 1]")
+        plain_scalars(self)
 
     @property
     def num_eps(self) -> int:
@@ -148,9 +141,9 @@ class ScenarioConfig:
             )
         for name in ("cell_side_m", "p_max_mw"):
             value = getattr(self, name)
-            _require(_finite(value) and value > 0, name, value, "a finite number > 0")
+            _require(is_finite_number(value) and value > 0, name, value, "a finite number > 0")
         for name in ("pathloss_at_1km_db", "noise_power_dbm"):
-            _require(_finite(getattr(self, name)), name, getattr(self, name), "a finite number")
+            _require(is_finite_number(getattr(self, name)), name, getattr(self, name), "a finite number")
         for name in (
             "pathloss_exponent",
             "shadowing_std_db",
@@ -160,7 +153,7 @@ class ScenarioConfig:
             "antenna_spacing",
         ):
             value = getattr(self, name)
-            _require(_finite(value) and value >= 0, name, value, "a finite number >= 0")
+            _require(is_finite_number(value) and value >= 0, name, value, "a finite number >= 0")
         _require(
             self.min_distance_m < self.cell_side_m / 2,
             "min_distance_m",
@@ -196,6 +189,7 @@ class ScenarioConfig:
             self.split,
             f"sizes adding up to samples_per_ep ({self.samples_per_ep})",
         )
+        plain_scalars(self)
 
     # ----- derived quantities -------------------------------------------------------------------------------
     @property

@@ -26,6 +26,7 @@ from mimo_env.federation import Federation
 from mimo_env.info import round_info
 from mimo_env.resume import check_setup, generator_state, restore_generator, setup_fields
 from mimo_env.spaces import SubsetMask, validate_subset_mask
+from mimo_env.validation import is_int
 
 #: Loss ratios of the contexts are clipped to [0, RATIO_CLIP] (non-finite losses map to RATIO_CLIP), so the
 #: observation space is bounded; a ratio of 100 means the EP's loss is 100 times its round-1 value (divergence).
@@ -57,10 +58,6 @@ def cached_federation(
     while len(_FEDERATIONS) > FEDERATION_CACHE_SIZE:
         _FEDERATIONS.popitem(last=False)
     return federation
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _resolve_scenario(preset: str | ScenarioConfig, sigma2: float | None) -> ScenarioConfig:
@@ -207,11 +204,11 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
             raise ValueError(f"fl_overrides must not repeat the explicit arguments {sorted(reserved)}")
         self.fl_config = FLConfig().replace(num_clusters=num_clusters, model=model, objective=objective, **fl_overrides)
         num_eps = self.scenario.num_eps
-        if not _is_int(ep_budget) or not 1 <= ep_budget <= num_eps:
+        if not is_int(ep_budget) or not 1 <= ep_budget <= num_eps:
             raise ValueError(f"ep_budget must be an integer in [1, N={num_eps}], got {ep_budget!r}")
-        if not _is_int(max_rounds) or max_rounds < 2:
+        if not is_int(max_rounds) or max_rounds < 2:
             raise ValueError(f"max_rounds must be an integer >= 2 (round 1 is run by reset), got {max_rounds!r}")
-        if not _is_int(data_seed) or data_seed < 0:
+        if not is_int(data_seed) or data_seed < 0:
             raise ValueError(f"data_seed must be a non-negative integer, got {data_seed!r}")
         if cache_dir is not None and not isinstance(cache_dir, (str, Path)):
             raise ValueError(f"cache_dir must be None or a path, got {cache_dir!r}")
@@ -270,7 +267,7 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
         """Fresh cluster models, round 1 with every EP; returns (contexts [N, 2 + C], info). No options exist."""
         if options:
             raise ValueError(f"options are not supported, got {options!r}")
-        if seed is not None and (not _is_int(seed) or seed < 0):
+        if seed is not None and (not is_int(seed) or seed < 0):
             raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
         super().reset(seed=None if seed is None else int(seed))
         self.torch_seed = int(self.np_random.integers(0, 2**31 - 1))
@@ -407,7 +404,7 @@ class MassiveMIMOFLEnv(gym.Env[NDArray[np.float32], NDArray[np.int8]]):
                     f"state episode.contexts must have shape {shape}, got {np.shape(episode.get('contexts'))}"
                 )
             seed = episode.get("torch_seed")
-            if not _is_int(seed) or seed < 0:
+            if not is_int(seed) or seed < 0:
                 raise ValueError(f"state episode.torch_seed must be a non-negative integer, got {seed!r}")
             algorithm = make_algorithm("clustered", self.federation, self.fl_config, device=self.device, seed=seed)
             algorithm.load_state_dict(algorithm_state)

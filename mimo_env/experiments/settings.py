@@ -19,6 +19,7 @@ from ep_selectors.sb3 import ALGORITHMS as SB3_ALGORITHMS
 from fl_agents.algorithms.base import resolve_device
 from fl_agents.config import FLConfig
 from mimo_env.config import PRESETS
+from mimo_env.validation import is_int, plain_scalars
 
 BASELINE_METHODS = ("centralized", "decentralized", "fedavg")
 """Methods trained through ``fl_agents.make_algorithm`` with every EP in every round."""
@@ -47,10 +48,6 @@ METHOD_LABELS = {
 
 FORMAT_VERSION = 1
 """Version of the result files; bump when their content changes meaning."""
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -120,9 +117,9 @@ class BenchmarkSettings:
             raise ValueError(f"sigma2s must not repeat a value, got {self.sigma2s!r}")
         for name in ("seeds", "ep_budget"):
             value = getattr(self, name)
-            if not _is_int(value) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not _is_int(self.rounds) or self.rounds < 2:
+        if not is_int(self.rounds) or self.rounds < 2:
             raise ValueError(
                 f"rounds must be an integer >= 2 (round 1, with all EPs, is included), got {self.rounds!r}"
             )
@@ -158,6 +155,7 @@ class BenchmarkSettings:
             raise ValueError(f"sb3_algo must be one of {sorted(SB3_ALGORITHMS)}, got {self.sb3_algo!r}")
         if self.cache_dir is not None and not isinstance(self.cache_dir, str):
             raise ValueError(f"cache_dir must be None or a path string, got {self.cache_dir!r}")
+        plain_scalars(self)
 
     def fl_config(self) -> FLConfig:
         """The federated-learning hyperparameters of every run (the paper's, with this model and objective)."""
