@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[dict]]:
         print(f"\n{name}: per-round global min-SE (reward) and per-cluster expected min-SE on the test sets (bit/s/Hz)")
         header = (
             f"{'round':>5}  {'selected EPs':<14} {'reward':>7}  "
-            + "  ".join(f"{f'cluster {t}':>9}" for t in range(clusters))
+            + "  ".join(f"{f'cluster {t + 1}':>9}" for t in range(clusters))
             + f"  {'acc':>5}"
         )
         print(header)
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[dict]]:
     print(f"\nAfter {args.max_rounds} rounds (same seed and round-1 models for both):")
     print(
         f"{'selector':<10} {'final reward':>12} {'mean reward':>12}  "
-        + "  ".join(f"{f'cluster {t}':>9}" for t in range(len(reference["cluster_test_min_se"])))
+        + "  ".join(f"{f'cluster {t + 1}':>9}" for t in range(len(reference["cluster_test_min_se"])))
     )
     for name, records in results.items():
         mean_reward = float(np.mean([r["reward"] for r in records]))
