@@ -11,6 +11,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from mimo_env.resume import first_difference
+
 
 @runtime_checkable
 class EPSelector(Protocol):
@@ -91,9 +93,9 @@ def check_state(state: object, selector: str, params: dict[str, Any]) -> dict[st
     stored = state.get("params")
     if not isinstance(stored, dict):
         raise ValueError(f"state params must be a dict, got {stored!r}")
-    for key in sorted(set(stored) | set(params)):
-        if stored.get(key) != params.get(key):
-            raise ValueError(
-                f"state was saved by a selector with {key}={stored.get(key)!r}, this one has {key}={params.get(key)!r}"
-            )
+    key = first_difference(stored, params)
+    if key is not None:
+        raise ValueError(
+            f"state was saved by a selector with {key}={stored.get(key)!r}, this one has {key}={params.get(key)!r}"
+        )
     return state

@@ -131,7 +131,16 @@ def _first_difference(stored: str | None, expected: str) -> str:
         old, new = json.loads(stored or "{}"), json.loads(expected)
     except json.JSONDecodeError:
         return "the stored setup is unreadable"
-    for key in sorted(set(old) | set(new)):
-        if old.get(key) != new.get(key):
-            return f"{key} is {old.get(key)!r} in the checkpoint but {new.get(key)!r} now"
-    return "the setups differ"
+    key = first_difference(old, new)
+    if key is None:
+        return "the setups differ"
+    return f"{key} is {old.get(key)!r} in the checkpoint but {new.get(key)!r} now"
+
+
+def first_difference(stored: Mapping[str, Any], current: Mapping[str, Any]) -> str | None:
+    """The first key, in sorted order, whose value differs between two setups (a missing key counts as None);
+    None when they agree."""
+    for key in sorted(set(stored) | set(current)):
+        if stored.get(key) != current.get(key):
+            return key
+    return None

@@ -152,22 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mimo_env.experiments.report import write_report
-    from mimo_env.experiments.runner import run_benchmark
-    from mimo_env.experiments.settings import DEFAULT_METHODS, BenchmarkSettings
-    from mimo_env.experiments.store import ResultsStore
+def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser, **runs: Any) -> BenchmarkSettings:
+    """The validated settings of the training arguments shared by ``benchmark`` and ``train`` (plus ``runs``: the
+    CSI conditions, seeds and methods); a bad value exits through ``parser.error`` before any work."""
+    from mimo_env.experiments.settings import BenchmarkSettings
 
-    methods = args.methods
-    if methods is None:
-        methods = DEFAULT_METHODS + (("clustered-sb3",) if args.sb3_model is not None else ())
     try:
-        settings = BenchmarkSettings(
+        return BenchmarkSettings(
             preset=args.preset,
-            sigma2s=tuple(args.sigma2),
-            seeds=args.seeds,
             rounds=args.rounds,
-            methods=tuple(methods),
             model=args.model,
             width=args.width,
             objective=args.objective,
@@ -176,9 +169,22 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             cache_dir=args.cache_dir,
             sb3_model=args.sb3_model,
             sb3_algo=args.sb3_algo,
+            **runs,
         )
     except ValueError as error:
         parser.error(str(error))
+
+
+def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mimo_env.experiments.report import write_report
+    from mimo_env.experiments.runner import run_benchmark
+    from mimo_env.experiments.settings import DEFAULT_METHODS
+    from mimo_env.experiments.store import ResultsStore
+
+    methods = args.methods
+    if methods is None:
+        methods = DEFAULT_METHODS + (("clustered-sb3",) if args.sb3_model is not None else ())
+    settings = _settings(args, parser, sigma2s=tuple(args.sigma2), seeds=args.seeds, methods=tuple(methods))
     out = Path(args.out) if args.out is not None else Path("results") / f"benchmark-{settings.preset}"
     try:
         ResultsStore(out).claim(settings.identity())
@@ -218,27 +224,9 @@ def _dataset(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mimo_env.checkpoint import CheckpointError
     from mimo_env.experiments.runner import make_method_env, play_rounds
-    from mimo_env.experiments.settings import BenchmarkSettings
     from mimo_env.wrappers import TensorBoardLogger
 
-    try:
-        settings = BenchmarkSettings(
-            preset=args.preset,
-            sigma2s=(args.sigma2,),
-            seeds=1,
-            rounds=args.rounds,
-            methods=(args.method,),
-            model=args.model,
-            width=args.width,
-            objective=args.objective,
-            ep_budget=args.ep_budget,
-            device=args.device,
-            cache_dir=args.cache_dir,
-            sb3_model=args.sb3_model,
-            sb3_algo=args.sb3_algo,
-        )
-    except ValueError as error:
-        parser.error(str(error))
+    settings = _settings(args, parser, sigma2s=(args.sigma2,), seeds=1, methods=(args.method,))
     logdir = Path(args.logdir) if args.logdir is not None else Path("runs") / args.method
     env = TensorBoardLogger(make_method_env(args.method, args.sigma2, args.seed, settings), logdir)
     try:

@@ -44,7 +44,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import OrderEnforcing, PassiveEnvChecker
 
-from mimo_env.checkpoint import canonical_fingerprint, load_checkpoint, save_checkpoint
+from mimo_env.checkpoint import canonical_fingerprint, first_difference, load_checkpoint, save_checkpoint
 
 #: The ``kind`` of a run checkpoint (see :mod:`mimo_env.checkpoint`).
 RUN_KIND = "mimo-fl-run"
@@ -77,12 +77,12 @@ def check_setup(stored: object, current: Mapping[str, Any], what: str) -> None:
     """
     if not isinstance(stored, Mapping):
         raise ValueError(f"{what} state has no setup (got {type(stored).__name__}); not a state of this object")
-    for key in sorted(set(stored) | set(current)):
-        if stored.get(key) != current.get(key):
-            raise ValueError(
-                f"{what} state was saved for another setup: {key} is {stored.get(key)!r} in the "
-                f"state but {current.get(key)!r} here"
-            )
+    key = first_difference(stored, current)
+    if key is not None:
+        raise ValueError(
+            f"{what} state was saved for another setup: {key} is {stored.get(key)!r} in the "
+            f"state but {current.get(key)!r} here"
+        )
 
 
 def generator_state(generator: np.random.Generator) -> dict[str, Any]:
